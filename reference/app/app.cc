@@ -1,0 +1,125 @@
+#include "app/app.h"
+
+#include <nlohmann/json.hpp>
+
+#include "app/log.h"
+#include "storage/filesystem_driver.h"
+
+namespace dtr::app {
+
+namespace {
+
+const char* kCleanShutdownKey = "registry.clean_shutdown";
+
+void RenderProtocolError(int status, const std::string& message, http::Response& res) {
+  registry::WriteError(res, status, status == 413 || status == 431 ? "SIZE_INVALID" : "UNSUPPORTED",
+                       message);
+  res.status = status;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
+  std::unique_ptr<App> app(new App);
+  app->settings_ = settings;
+  if (Status s = storage::MakeDirs(settings.data_dir); !s.ok()) return s;
+  if (settings.storage_driver == "filesystem") {
+    std::string root = settings.FilesystemRoot();
+    if (Status s = storage::MakeDirs(root); !s.ok()) return s;
+    app->driver_ = std::make_unique<storage::FilesystemDriver>(root);
+  } else {
+    return Status(Code::kUnsupported, "storage driver '" + settings.storage_driver +
+                                          "' is not available in this build");
+  }
+  auto meta = meta::SqliteMetaStore::Open(settings.data_dir + "/meta.db");
+  if (!meta.ok()) return meta.status();
+  app->meta_ = std::move(meta.value());
+
+  registry::RegistryOptions ro;
+  ro.delete_enabled = settings.delete_enabled;
+  ro.read_only = settings.read_only;
+  ro.upload_expiry = settings.upload_purge_age;
+  app->registry_ = std::make_unique<registry::Registry>(app->driver_.get(), app->meta_.get(), ro);
+  app->api_ = std::make_unique<registry::RegistryApi>(app->registry_.get());
+
+  auto clean = app->meta_->GetState(kCleanShutdownKey);
+  if (!clean.ok()) return clean.status();
+  if (!clean->has_value() || **clean != "1") {
+    log::Info(clean->has_value() ? "previous run did not shut down cleanly; rebuilding the index"
+                                 : "new metadata index; indexing storage");
+    size_t repos, manifests, tags;
+    if (Status s = app->registry_->Reindex(&repos, &manifests, &tags); !s.ok()) return s;
+    log::Info("indexed " + std::to_string(repos) + " repositories, " + std::to_string(manifests) +
+              " manifests, " + std::to_string(tags) + " tags");
+  }
+  if (Status s = app->meta_->SetState(kCleanShutdownKey, "0"); !s.ok()) return s;
+  return app;
+}
+
+App::~App() { Stop(); }
+
+Status App::Start() {
+  std::string host;
+  int port;
+  if (Status s = SplitHostPort(settings_.listen, &host, &port); !s.ok()) return s;
+  http::ServerOptions opt;
+  opt.workers = settings_.workers;
+  opt.error_renderer = RenderProtocolError;
+  if (settings_.access_log && log::Enabled(log::Level::kInfo)) {
+    opt.on_complete = [](const http::Request& req, const http::Response& res, uint64_t in,
+                         uint64_t out, double secs) {
+      // The target can carry query parameters but never credentials; headers are not logged.
+      log::Info("access " + req.remote_addr + " \"" + req.method + " " + req.path + "\" " +
+                std::to_string(res.status) + " in=" + std::to_string(in) +
+                " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)));
+    };
+  }
+  server_ = std::make_unique<http::Server>(
+      opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
+  if (Status s = server_->Start(host, port); !s.ok()) return s;
+  background_ = std::thread([this] { BackgroundLoop(); });
+  return Status::Ok();
+}
+
+int App::port() const { return server_ ? server_->port() : 0; }
+
+void App::Stop() {
+  {
+    std::lock_guard lock(bg_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  bg_cv_.notify_all();
+  if (server_) server_->Stop();
+  if (background_.joinable()) background_.join();
+  if (meta_) meta_->SetState(kCleanShutdownKey, "1");
+}
+
+void App::BackgroundLoop() {
+  std::unique_lock lock(bg_mu_);
+  while (!stopping_) {
+    if (bg_cv_.wait_for(lock, settings_.upload_purge_interval, [&] { return stopping_; })) break;
+    if (!settings_.upload_purging) continue;
+    lock.unlock();
+    size_t n = registry_->PurgeExpiredUploads();
+    if (n > 0) log::Info("purged " + std::to_string(n) + " expired upload sessions");
+    lock.lock();
+  }
+}
+
+void App::Handle(http::Request& req, http::Response& res) {
+  if (api_->Handle(req, res)) return;
+  if (req.path == "/_ping" || req.path == "/health" || req.path == "/load_balancer_status") {
+    auto st = driver_->Stat("/");
+    bool healthy = st.ok();
+    nlohmann::json body = {{"Error", healthy ? "" : "storage: " + st.status().message()},
+                           {"Healthy", healthy}};
+    res.status = healthy ? 200 : 503;
+    res.headers.Set("Content-Type", "application/json");
+    res.body = body.dump();
+    return;
+  }
+  registry::WriteError(res, 404, "NOT_FOUND", "no such endpoint: " + req.method + " " + req.path);
+}
+
+}  // namespace dtr::app

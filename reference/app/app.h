@@ -1,0 +1,53 @@
+// The assembled reference: storage driver, metadata store, registry and HTTP front, wired
+// from Settings. `dtr serve` is App::Open + Start; tests and fuzzers call Handle directly.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "app/settings.h"
+#include "http/message.h"
+#include "http/server.h"
+#include "meta/sqlite_meta_store.h"
+#include "registry/api.h"
+#include "registry/registry.h"
+#include "storage/blob_driver.h"
+
+namespace dtr::app {
+
+class App {
+ public:
+  // Opens storage and the metadata store; rebuilds the index when the last run did not
+  // shut down cleanly (or the index is new).
+  static Result<std::unique_ptr<App>> Open(const Settings& settings);
+  ~App();
+
+  Status Start();  // listens on settings.listen
+  void Stop();     // graceful: finishes requests, marks the index clean
+  int port() const;
+
+  // The front router: every request of every component goes through here.
+  void Handle(http::Request& req, http::Response& res);
+
+  registry::Registry& registry() { return *registry_; }
+
+ private:
+  App() = default;
+  void BackgroundLoop();
+
+  Settings settings_;
+  std::unique_ptr<storage::BlobDriver> driver_;
+  std::unique_ptr<meta::SqliteMetaStore> meta_;
+  std::unique_ptr<registry::Registry> registry_;
+  std::unique_ptr<registry::RegistryApi> api_;
+  std::unique_ptr<http::Server> server_;
+  std::thread background_;
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stopping_ = false;
+};
+
+}  // namespace dtr::app

@@ -1,0 +1,46 @@
+// Settings of `dtr serve`: CNCF distribution's config.yml format (storage, http, log), with
+// command-line flags on top. Parsing is pure so it can be tested and fuzzed.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "core/status.h"
+
+namespace dtr::app {
+
+struct Settings {
+  std::string listen = "127.0.0.1:5000";
+  std::string data_dir = "./dtr-data";
+  std::string log_level = "info";
+  bool access_log = true;
+
+  // storage: the driver name and its parameters as strings (e.g. rootdirectory).
+  std::string storage_driver = "filesystem";
+  std::map<std::string, std::string> storage_params;
+  bool delete_enabled = true;
+  bool read_only = false;
+  bool upload_purging = true;
+  std::chrono::seconds upload_purge_age{std::chrono::hours(168)};
+  std::chrono::seconds upload_purge_interval{std::chrono::hours(24)};
+
+  int workers = 64;
+  std::string auth = "none";
+
+  // Where blobs live for the filesystem driver: rootdirectory, or <data>/storage.
+  std::string FilesystemRoot() const;
+};
+
+// Applies a distribution-format YAML document to `s`. Unknown keys are ignored as
+// distribution ignores them; wrong types and unknown drivers are errors naming the key.
+Status ApplyYaml(const std::string& yaml_text, Settings* s);
+Status LoadYamlFile(const std::string& path, Settings* s);
+
+// Parses Go-style durations ("168h", "30m", "10s", "1h30m").
+Result<std::chrono::seconds> ParseDuration(const std::string& text);
+
+// Splits "host:port" (":5000" means all interfaces, "[::1]:5000" IPv6).
+Status SplitHostPort(const std::string& addr, std::string* host, int* port);
+
+}  // namespace dtr::app

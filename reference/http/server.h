@@ -1,0 +1,63 @@
+// An HTTP/1.1 server: one epoll thread watches the listening socket and idle keep-alive
+// connections, a fixed pool of workers runs requests. Connections waiting between requests
+// hold no worker, every read and write has a deadline, and the number of connections and
+// the size of request heads are bounded, so slow or idle clients cannot starve others.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "http/message.h"
+
+namespace dtr::http {
+
+struct ServerOptions {
+  int workers = 64;
+  int max_connections = 4096;
+  size_t max_head_bytes = 64 * 1024;
+  size_t max_target_bytes = 8192;
+  size_t max_header_fields = 100;
+  int head_timeout_ms = 10000;       // from the first byte of a request to the end of its head
+  int body_idle_timeout_ms = 60000;  // longest silence inside a body, either direction
+  int keepalive_timeout_ms = 30000;  // idle connection between requests
+  // Renders an error the server itself detected (malformed request, limits) into `res`.
+  std::function<void(int status, const std::string& message, Response& res)> error_renderer;
+  // Called after each response is written (access logs, metrics).
+  std::function<void(const Request&, const Response&, uint64_t bytes_in, uint64_t bytes_out,
+                     double seconds)>
+      on_complete;
+};
+
+struct ServerStats {
+  std::atomic<uint64_t> accepted{0};
+  std::atomic<uint64_t> active{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> rejected{0};
+};
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds host:port (port 0 picks a free one) and starts serving in background threads.
+  Status Start(const std::string& host, int port);
+  int port() const { return port_; }
+  // Stops accepting, lets running requests finish, closes connections.
+  void Stop();
+  const ServerStats& stats() const { return stats_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+  ServerStats stats_;
+};
+
+}  // namespace dtr::http
