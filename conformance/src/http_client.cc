@@ -181,6 +181,7 @@ struct HttpClient::Impl {
     hr.path = su.path;
     for (const auto& h : r.headers) hr.headers.emplace(h.name, h.value);
     for (const auto& h : extra) hr.headers.emplace(h.name, h.value);
+    if (!hr.has_header("User-Agent")) hr.headers.emplace("User-Agent", "dtr-conformance/1");
     if (r.chunked) {
       auto body = std::make_shared<std::string>(r.body);
       hr.headers.emplace("Transfer-Encoding", "chunked");

@@ -43,21 +43,21 @@ std::string make_layer(std::size_t size = 1536);
 
 struct ManifestSpec {
   std::string media_type = kOciManifest;  // or kDockerManifest
-  Descriptor config;
-  std::vector<Descriptor> layers;
-  std::optional<Descriptor> subject;
-  std::string artifact_type;
-  std::map<std::string, std::string> annotations;
+  Descriptor config{};
+  std::vector<Descriptor> layers{};
+  std::optional<Descriptor> subject{};
+  std::string artifact_type{};
+  std::map<std::string, std::string> annotations{};
   std::size_t padding = 0;  // an annotation of this many bytes, for large manifests
 };
 std::string build_manifest(const ManifestSpec& spec);
 
 struct IndexSpec {
   std::string media_type = kOciIndex;  // or kDockerList
-  std::vector<Descriptor> manifests;
-  std::optional<Descriptor> subject;
-  std::string artifact_type;
-  std::map<std::string, std::string> annotations;
+  std::vector<Descriptor> manifests{};
+  std::optional<Descriptor> subject{};
+  std::string artifact_type{};
+  std::map<std::string, std::string> annotations{};
 };
 std::string build_index(const IndexSpec& spec);
 

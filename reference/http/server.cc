@@ -480,6 +480,7 @@ struct Server::Impl {
       if (!c->buf.empty() && c->buf[0] == 0x16) return 1;  // a TLS handshake on a plain port
       auto end = c->buf.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
       if (end != std::string::npos) {
+        if (end > opt.max_head_bytes) return 431;
         *head_len = end;
         return 0;
       }
@@ -495,8 +496,24 @@ struct Server::Impl {
     Response res;
     RenderError(status, message, res);
     std::string out = RenderHead(res, false, true) + res.body;
-    c->SendAll(out.data(), out.size(), opt.body_idle_timeout_ms);
+    if (c->SendAll(out.data(), out.size(), opt.body_idle_timeout_ms)) LingerClose(c);
     return false;
+  }
+
+  // Before closing a connection whose client may still be sending, stop writing and
+  // discard what arrives for a moment: closing with unread input sends a reset that can
+  // destroy the response before the client reads it.
+  static void LingerClose(Conn* c) {
+    ::shutdown(c->fd, SHUT_WR);
+    auto deadline = Clock::now() + std::chrono::milliseconds(500);
+    size_t discarded = 0;
+    char sink[16384];
+    while (discarded < (4u << 20)) {
+      if (!WaitFd(c->fd, POLLIN, MsUntil(deadline))) break;
+      ssize_t n = ::recv(c->fd, sink, sizeof sink, 0);
+      if (n <= 0) break;
+      discarded += static_cast<size_t>(n);
+    }
   }
 
   // Serves requests on c while they arrive back to back. True: park c for keep-alive.
@@ -578,6 +595,7 @@ struct Server::Impl {
         double secs = std::chrono::duration<double>(Clock::now() - started).count();
         opt.on_complete(req, res, c->bytes_in - c->buf.size() - in0, c->bytes_out - out0, secs);
       }
+      if (ok && close) LingerClose(c);
       if (!ok || close) return false;
       if (c->buf.empty()) return true;  // nothing pipelined: park until the next request
     }

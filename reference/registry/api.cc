@@ -283,6 +283,10 @@ void RegistryApi::Manifest(const std::string& repo, const std::string& ref, Requ
       res.status = 304;
       return;
     }
+    if (req.method == "HEAD") {
+      res.headers.Set("Content-Length", std::to_string(m->content->size()));
+      return;
+    }
     res.body = *m->content;
     return;
   }
