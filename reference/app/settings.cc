@@ -56,6 +56,15 @@ Status SplitHostPort(const std::string& addr, std::string* host, int* port) {
 
 namespace {
 
+// node[key] without yaml-cpp's exceptions for missing intermediate keys.
+YAML::Node Get(const YAML::Node& node, const char* key) {
+  if (node && node.IsMap()) {
+    YAML::Node child = node[key];
+    if (child) return child;
+  }
+  return YAML::Node(YAML::NodeType::Undefined);
+}
+
 Status Bool(const YAML::Node& n, const char* key, bool* out) {
   if (!n) return Status::Ok();
   try {
@@ -84,30 +93,30 @@ Status ApplyStorage(const YAML::Node& storage, Settings* s) {
   for (const auto& kv : storage) {
     std::string key = kv.first.as<std::string>();
     if (key == "delete") {
-      if (Status st = Bool(kv.second["enabled"], "storage.delete.enabled", &s->delete_enabled);
+      if (Status st = Bool(Get(kv.second, "enabled"), "storage.delete.enabled", &s->delete_enabled);
           !st.ok()) {
         return st;
       }
     } else if (key == "maintenance") {
       const YAML::Node& m = kv.second;
-      if (Status st =
-              Bool(m["readonly"]["enabled"], "storage.maintenance.readonly.enabled", &s->read_only);
+      if (Status st = Bool(Get(Get(m, "readonly"), "enabled"),
+                           "storage.maintenance.readonly.enabled", &s->read_only);
           !st.ok()) {
         return st;
       }
-      const YAML::Node& up = m["uploadpurging"];
+      YAML::Node up = Get(m, "uploadpurging");
       if (up) {
-        if (Status st = Bool(up["enabled"], "storage.maintenance.uploadpurging.enabled",
+        if (Status st = Bool(Get(up, "enabled"), "storage.maintenance.uploadpurging.enabled",
                              &s->upload_purging);
             !st.ok()) {
           return st;
         }
-        if (Status st =
-                Duration(up["age"], "storage.maintenance.uploadpurging.age", &s->upload_purge_age);
+        if (Status st = Duration(Get(up, "age"), "storage.maintenance.uploadpurging.age",
+                                 &s->upload_purge_age);
             !st.ok()) {
           return st;
         }
-        if (Status st = Duration(up["interval"], "storage.maintenance.uploadpurging.interval",
+        if (Status st = Duration(Get(up, "interval"), "storage.maintenance.uploadpurging.interval",
                                  &s->upload_purge_interval);
             !st.ok()) {
           return st;
@@ -149,19 +158,16 @@ Status ApplyYaml(const std::string& yaml_text, Settings* s) {
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidArgument("configuration must be a YAML mapping");
   try {
-    if (const YAML::Node& storage = root["storage"]) {
+    if (YAML::Node storage = Get(root, "storage")) {
       if (Status st = ApplyStorage(storage, s); !st.ok()) return st;
     }
-    if (const YAML::Node& http = root["http"]) {
-      if (const YAML::Node& addr = http["addr"]) s->listen = addr.as<std::string>();
-    }
-    if (const YAML::Node& log = root["log"]) {
-      if (const YAML::Node& level = log["level"]) s->log_level = level.as<std::string>();
-      if (Status st = Bool(log["accesslog"]["disabled"], "log.accesslog.disabled", &s->access_log);
-          !st.ok()) {
-        return st;
-      }
-      if (log["accesslog"]["disabled"]) s->access_log = !s->access_log;
+    if (YAML::Node addr = Get(Get(root, "http"), "addr")) s->listen = addr.as<std::string>();
+    YAML::Node log = Get(root, "log");
+    if (YAML::Node level = Get(log, "level")) s->log_level = level.as<std::string>();
+    if (YAML::Node disabled = Get(Get(log, "accesslog"), "disabled")) {
+      bool off = false;
+      if (Status st = Bool(disabled, "log.accesslog.disabled", &off); !st.ok()) return st;
+      s->access_log = !off;
     }
   } catch (const YAML::Exception& e) {
     return InvalidArgument(std::string("configuration: ") + e.what());

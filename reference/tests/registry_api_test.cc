@@ -2,7 +2,12 @@
 // headers and its error codes.
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <thread>
+
 #include <nlohmann/json.hpp>
+
+#include "http/parser.h"
 
 #include "tests/test_registry.h"
 
@@ -384,6 +389,84 @@ TEST_F(RegistryApiTest, IndexIsRebuiltAfterACrash) {
   auto tags = reg.Do("GET", "/v2/crash/tags/list");
   EXPECT_EQ(json::parse(tags.body)["tags"], json({"v1", "v2"}));
   EXPECT_EQ(json::parse(reg.Do("GET", "/v2/_catalog").body)["repositories"], json({"crash"}));
+}
+
+}  // namespace
+}  // namespace dtr::testing
+
+namespace dtr::testing {
+namespace {
+
+// A body that delivers some bytes and then fails, as a client that disconnects does.
+class BrokenBody : public http::BodyReader {
+ public:
+  explicit BrokenBody(std::string part) : part_(std::move(part)) {}
+  ssize_t Read(char* buf, size_t n) override {
+    if (pos_ < part_.size()) {
+      size_t k = std::min(n, part_.size() - pos_);
+      std::memcpy(buf, part_.data() + pos_, k);
+      pos_ += k;
+      return static_cast<ssize_t>(k);
+    }
+    error_ = "client went away";
+    return -1;
+  }
+  std::optional<uint64_t> declared_length() const override { return 1000; }
+  const std::string& error() const override { return error_; }
+  bool finished() const override { return false; }
+
+ private:
+  std::string part_;
+  size_t pos_ = 0;
+  std::string error_;
+};
+
+TEST(RegistryFaultTest, BodyThatStopsEarlyLeavesNoBlobAndAResumableUpload) {
+  TestRegistry reg;
+  auto start = reg.Do("POST", "/v2/r/blobs/uploads/");
+  std::string path = start.Header("Location").substr(start.Header("Location").find("/v2/"));
+  http::Request req;
+  req.method = "PATCH";
+  req.target = path;
+  req.path = path;
+  req.headers.Add("Host", "x");
+  BrokenBody body("first-part");
+  req.body = &body;
+  http::Response res;
+  reg.app().Handle(req, res);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_NE(res.body.find("client went away"), std::string::npos) << res.body;
+  // What arrived is kept; the client can resume from the reported offset.
+  auto status = reg.Do("GET", path);
+  EXPECT_EQ(status.Header("Range"), "0-9");
+  EXPECT_EQ(reg.Do("PATCH", path, "-rest", {{"Content-Range", "10-14"}}).status, 202);
+  EXPECT_EQ(reg.Do("PUT", path + "?digest=" + DigestOf("first-part-rest")).status, 201);
+  // A monolithic upload that breaks leaves nothing behind.
+  http::Request mono;
+  mono.method = "POST";
+  std::string target = "/v2/r/blobs/uploads/?digest=" + DigestOf("whole content");
+  http::SplitTarget(target, &mono);
+  mono.headers.Add("Host", "x");
+  mono.headers.Add("Content-Length", "13");
+  BrokenBody part("whole");
+  mono.body = &part;
+  http::Response res2;
+  reg.app().Handle(mono, res2);
+  EXPECT_EQ(res2.status, 400);
+  EXPECT_EQ(reg.Do("HEAD", "/v2/r/blobs/" + DigestOf("whole content")).status, 404);
+  EXPECT_EQ(reg.Do("HEAD", "/v2/r/blobs/" + DigestOf("whole")).status, 404);
+}
+
+TEST(RegistryFaultTest, ExpiredUploadsArePurged) {
+  app::Settings s;
+  s.upload_purge_age = std::chrono::seconds(0);
+  TestRegistry reg(s);
+  auto start = reg.Do("POST", "/v2/r/blobs/uploads/");
+  std::string path = start.Header("Location").substr(start.Header("Location").find("/v2/"));
+  reg.Do("PATCH", path, "abc");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  EXPECT_EQ(reg.app().registry().PurgeExpiredUploads(), 1u);
+  EXPECT_EQ(reg.Do("GET", path).status, 404);
 }
 
 }  // namespace
