@@ -22,6 +22,9 @@ enum class Code {
   kCorruption,   // stored data does not match what it claims to be
   kTooLarge,
   kUnsupported,
+  kUnauthenticated,    // no or invalid credentials
+  kPermissionDenied,   // authenticated, but not allowed
+  kResourceExhausted,  // rate limited
   kInternal,
 };
 

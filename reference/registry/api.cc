@@ -120,6 +120,90 @@ void UploadHeaders(Response& res, const Request& req, const std::string& repo,
   res.headers.Set("Docker-Upload-UUID", up.uuid);
 }
 
+enum class Route { kNone, kTags, kUploadStart, kUpload, kBlob, kManifest, kReferrers };
+
+// Splits a /v2/<name>/... path into the route, the repository name and the last component.
+Route ParseRoute(const std::string& p, std::string* name, std::string* arg) {
+  std::string rest = p.substr(4);
+  auto ends_with = [&](const std::string& suffix) {
+    return rest.size() > suffix.size() &&
+           rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  // Splits rest at the last "/<marker>/": name before, a final component after.
+  auto split = [&](const std::string& marker) {
+    auto pos = rest.rfind("/" + marker + "/");
+    if (pos == std::string::npos || pos == 0) return false;
+    std::string tail = rest.substr(pos + marker.size() + 2);
+    if (tail.empty() || tail.find('/') != std::string::npos) return false;
+    *name = rest.substr(0, pos);
+    *arg = tail;
+    return true;
+  };
+  if (ends_with("/tags/list")) {
+    *name = rest.substr(0, rest.size() - 10);
+    return Route::kTags;
+  }
+  if (ends_with("/blobs/uploads/") || ends_with("/blobs/uploads")) {
+    *name = rest.substr(0, rest.rfind("/blobs/uploads"));
+    return Route::kUploadStart;
+  }
+  if (split("blobs/uploads")) return Route::kUpload;
+  if (split("blobs")) return Route::kBlob;
+  if (split("manifests")) return Route::kManifest;
+  if (split("referrers")) return Route::kReferrers;
+  return Route::kNone;
+}
+
+}  // namespace
+
+RouteInfo ClassifyRequest(const Request& req) {
+  RouteInfo info;
+  const std::string& p = req.path;
+  if (p != "/v2" && p.rfind("/v2/", 0) != 0) return info;
+  if (p == "/v2" || p == "/v2/") {
+    info.kind = RouteInfo::Kind::kBase;
+    return info;
+  }
+  if (p == "/v2/_catalog") {
+    info.kind = RouteInfo::Kind::kCatalog;
+    return info;
+  }
+  std::string name, arg;
+  Route route = ParseRoute(p, &name, &arg);
+  if (route == Route::kNone) return info;
+  info.kind = RouteInfo::Kind::kRepository;
+  info.repo = name;
+  const std::string& m = req.method;
+  bool read = m == "GET" || m == "HEAD";
+  switch (route) {
+    case Route::kTags:
+    case Route::kReferrers: info.actions = {"pull"}; break;
+    case Route::kUploadStart:
+    case Route::kUpload:
+      info.actions = {"pull", "push"};
+      if (route == Route::kUploadStart && req.Query("mount")) {
+        info.mount_from = std::string(req.Query("from").value_or(""));
+      }
+      break;
+    case Route::kBlob:
+    case Route::kManifest:
+      if (read) {
+        info.actions = {"pull"};
+      } else if (m == "DELETE") {
+        info.actions = {"delete"};
+      } else {
+        info.actions = {"pull", "push"};
+      }
+      info.manifest = route == Route::kManifest;
+      if (info.manifest) info.reference = arg;
+      break;
+    case Route::kNone: break;
+  }
+  return info;
+}
+
+namespace {
+
 }  // namespace
 
 void WriteError(Response& res, int status, const std::string& code, const std::string& message,
@@ -141,7 +225,7 @@ void WriteStatus(Response& res, const Status& s) {
   WriteError(res, StatusForTag(s.tag(), s.code()), tag, s.message());
 }
 
-bool RegistryApi::Handle(Request& req, Response& res) {
+bool RegistryApi::Handle(Request& req, Response& res, const Visibility& visible) {
   const std::string& p = req.path;
   if (p != "/v2" && p.rfind("/v2/", 0) != 0) return false;
   res.headers.Set("Docker-Distribution-Api-Version", "registry/2.0");
@@ -150,42 +234,11 @@ bool RegistryApi::Handle(Request& req, Response& res) {
     return true;
   }
   if (p == "/v2/_catalog") {
-    Catalog(req, res);
+    Catalog(req, res, visible);
     return true;
   }
-  std::string rest = p.substr(4);
-  auto ends_with = [&](const std::string& suffix) {
-    return rest.size() > suffix.size() &&
-           rest.compare(rest.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  // Splits rest at the last "/<marker>/": name before, a final component after.
-  auto split = [&](const std::string& marker, std::string* name, std::string* last) {
-    auto pos = rest.rfind("/" + marker + "/");
-    if (pos == std::string::npos || pos == 0) return false;
-    std::string tail = rest.substr(pos + marker.size() + 2);
-    if (tail.find('/') != std::string::npos) return false;
-    *name = rest.substr(0, pos);
-    *last = tail;
-    return true;
-  };
-  enum class Route { kNone, kTags, kUploadStart, kUpload, kBlob, kManifest, kReferrers };
-  Route route = Route::kNone;
   std::string name, arg;
-  if (ends_with("/tags/list")) {
-    route = Route::kTags;
-    name = rest.substr(0, rest.size() - 10);
-  } else if (ends_with("/blobs/uploads/") || ends_with("/blobs/uploads")) {
-    route = Route::kUploadStart;
-    name = rest.substr(0, rest.rfind("/blobs/uploads"));
-  } else if (split("blobs/uploads", &name, &arg) && !arg.empty()) {
-    route = Route::kUpload;
-  } else if (split("blobs", &name, &arg) && !arg.empty()) {
-    route = Route::kBlob;
-  } else if (split("manifests", &name, &arg) && !arg.empty()) {
-    route = Route::kManifest;
-  } else if (split("referrers", &name, &arg) && !arg.empty()) {
-    route = Route::kReferrers;
-  }
+  Route route = ParseRoute(p, &name, &arg);
   if (route == Route::kNone) {
     WriteError(res, 404, oci::kUnsupported, "no such endpoint: " + req.method + " " + p);
     return true;
@@ -245,14 +298,27 @@ void RegistryApi::Base(Request& req, Response& res) {
   SetJson(res, 200, json::object());
 }
 
-void RegistryApi::Catalog(Request& req, Response& res) {
+void RegistryApi::Catalog(Request& req, Response& res, const Visibility& visible) {
   if (!MethodIs(req, {"GET", "HEAD"}, res)) return;
+  // Filtering happens before paging, so a page is full whenever more visible entries exist.
+  auto list = [&](const std::string& last, size_t n) -> Result<std::vector<std::string>> {
+    if (!visible) return registry_->Catalog(last, n);
+    std::vector<std::string> out;
+    std::string cursor = last;
+    while (n == 0 || out.size() < n) {
+      auto batch = registry_->Catalog(cursor, 500);
+      if (!batch.ok()) return batch.status();
+      for (const auto& r : *batch) {
+        if (visible(r)) out.push_back(r);
+        if (n != 0 && out.size() == n) break;
+      }
+      if (batch->size() < 500) break;
+      cursor = batch->back();
+    }
+    return out;
+  };
   std::vector<std::string> repos;
-  if (!ListPage(
-          req, res, "/v2/_catalog",
-          [&](const std::string& last, size_t n) { return registry_->Catalog(last, n); }, &repos)) {
-    return;
-  }
+  if (!ListPage(req, res, "/v2/_catalog", list, &repos)) return;
   SetJson(res, 200, json{{"repositories", repos}});
 }
 
