@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared bash helpers for scripts and tests that start servers on 127.0.0.1: free ports,
 # bounded readiness waits, pid files, and cleanup that runs however the script ends.
 #
@@ -12,6 +13,8 @@
 # Every server started here is stopped at exit (normal exit, error under set -e, INT, TERM,
 # HUP), by its own pid only. A watchdog also stops it if the script is killed with -9.
 # Loops are bounded: nothing here waits forever.
+# shellcheck disable=SC2034  # LIB_PORT, LIB_PID are set for the caller
+# shellcheck disable=SC2016  # bash -c '...' scripts expand their own arguments
 
 LIB_CI_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LIB_TMP=""
@@ -74,6 +77,18 @@ lib_dump_logs() {
 # lib_init: a private temp dir in $LIB_TMP and the exit trap.
 lib_init() {
   LIB_TMP="$(mktemp -d "${TMPDIR:-/tmp}/dtr-it.XXXXXX")"
+  # If this script is killed without running its traps, the server watchdogs stop the
+  # servers; this one then removes the temp dir (unless LIB_KEEP_TMP=1).
+  if [ "$LIB_KEEP_TMP" != 1 ]; then
+    (
+      setsid bash -c '
+        me=$1; tmp=$2
+        while kill -0 "$me" 2>/dev/null; do sleep 1; done
+        sleep 10
+        case "$tmp" in */dtr-it.*) rm -rf "$tmp" ;; esac' _ "$$" "$LIB_TMP" \
+        </dev/null >/dev/null 2>&1 &
+    )
+  fi
   trap lib_run_cleanups EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
@@ -156,7 +171,12 @@ lib_watchdog() {
     setsid bash -c '
       me=$1; target=$2; word=$3
       alive() { kill -0 "$1" 2>/dev/null && tr "\0" " " <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$2"; }
-      while kill -0 "$me" 2>/dev/null && alive "$target" "$word"; do sleep 1; done
+      # Only the death of the script triggers it (the target may not have exec-ed yet when
+      # this starts, so its command line is checked only then).
+      while kill -0 "$me" 2>/dev/null; do
+        kill -0 "$target" 2>/dev/null || exit 0
+        sleep 1
+      done
       if alive "$target" "$word"; then
         kill -TERM "$target" 2>/dev/null; sleep 5
         alive "$target" "$word" && kill -KILL "$target" 2>/dev/null
@@ -168,12 +188,17 @@ lib_watchdog() {
 # lib_start_dtr BIN DIR [ARGS...]: runs `BIN serve --listen 127.0.0.1:<free port> --data
 # DIR/data ARGS...` with its stderr in DIR/dtr.log and its pid in DIR/dtr.pid; returns
 # once /v2/ answers. Sets LIB_PORT and LIB_PID. Retries on another port if bind fails.
+# Fails the script if it does not start; lib_try_start_dtr returns 1 instead.
 lib_start_dtr() {
-  local bin="$1" dir="$2" attempt port pid rc
+  lib_try_start_dtr "$@" || lib_die "dtr serve did not start (its log is above)"
+}
+
+lib_try_start_dtr() {
+  local bin="$1" dir="$2" port pid rc
   shift 2
   [ -x "$bin" ] || lib_die "dtr binary not found or not executable: $bin"
   mkdir -p "$dir"
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     port="$(lib_free_port)"
     "$bin" serve --listen "127.0.0.1:$port" --data "$dir/data" "$@" \
       </dev/null >>"$dir/dtr.log" 2>&1 &
@@ -196,10 +221,12 @@ lib_start_dtr() {
       lib_log "port $port taken meanwhile; retrying"
       continue
     fi
+    echo "dtr serve did not become ready on 127.0.0.1:$port; the end of $dir/dtr.log:" >&2
     tail -n 40 "$dir/dtr.log" >&2
-    lib_die "dtr serve did not become ready on 127.0.0.1:$port (see $dir/dtr.log above)"
+    return 1
   done
-  lib_die "dtr serve could not bind a free port after 3 attempts"
+  echo "dtr serve could not bind a free port after 3 attempts" >&2
+  return 1
 }
 
 # lib_stop_dtr DIR: SIGTERM (a clean shutdown) to the dtr started in DIR; fails if it
@@ -217,11 +244,11 @@ lib_stop_dtr() {
 # with its root directory DIR/storage (deletes enabled, no auth). Uses ci/start-distribution
 # when it exists, else starts it here the same way. Sets LIB_PORT.
 lib_start_distribution() {
-  local dir="$1" attempt port pid
+  local dir="$1" port pid
   lib_require_tools docker-registry
   mkdir -p "$dir/storage"
   dir="$(cd "$dir" && pwd)"
-  for attempt in 1 2 3; do
+  for _ in 1 2 3; do
     port="$(lib_free_port)"
     lib_on_exit "lib_stop_distribution '$dir' >/dev/null 2>&1"
     if [ -x "$LIB_CI_DIR/start-distribution" ]; then
@@ -236,6 +263,8 @@ lib_start_distribution() {
 version: 0.1
 log:
   level: warn
+  accesslog:
+    disabled: true
 storage:
   filesystem:
     rootdirectory: $dir/storage

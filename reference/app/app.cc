@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
+#include <iostream>
+
 #include "app/log.h"
+#include "auth/password.h"
+#include "core/names.h"
 #include "storage/filesystem_driver.h"
 
 namespace dtr::app {
@@ -22,7 +27,8 @@ void RenderProtocolError(int status, const std::string& message, http::Response&
 Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   std::unique_ptr<App> app(new App);
   app->settings_ = settings;
-  if (Status s = storage::MakeDirs(settings.data_dir); !s.ok()) return s;
+  using storage::MakeDirs;
+  if (Status s = MakeDirs(settings.data_dir); !s.ok()) return s;
   if (settings.storage_driver == "filesystem") {
     std::string root = settings.FilesystemRoot();
     if (Status s = storage::MakeDirs(root); !s.ok()) return s;
@@ -53,10 +59,83 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
               " manifests, " + std::to_string(tags) + " tags");
   }
   if (Status s = app->meta_->SetState(kCleanShutdownKey, "0"); !s.ok()) return s;
+
+  auto identity = meta::SqliteIdentityStore::Open(&app->meta_->db());
+  if (!identity.ok()) return identity.status();
+  app->identity_ = std::move(identity.value());
+  app->dtr_settings_ = std::make_unique<SettingsStore>(app->meta_.get());
+  if (Status s = app->dtr_settings_->Load(); !s.ok()) return s;
+  if (Status s = MakeDirs(settings.data_dir + "/auth"); !s.ok()) return s;
+  auto key = auth::SigningKey::LoadOrCreate(settings.data_dir + "/auth/token-signing-key.pem");
+  if (!key.ok()) return key.status();
+  app->signing_key_ = std::make_unique<auth::SigningKey>(std::move(key.value()));
+  app->policy_ = std::make_unique<access::Policy>(app->identity_.get());
+  app->authn_ = std::make_unique<access::Authenticator>(
+      app->identity_.get(), app->signing_key_.get(), access::AuthConfig{});
+  SettingsStore* dtr_settings = app->dtr_settings_.get();
+  bool config_read_only = settings.read_only;
+  app->tokens_ = std::make_unique<access::TokenService>(
+      app->authn_.get(), app->policy_.get(),
+      [dtr_settings] { return dtr_settings->Get()->create_repository_on_push; });
+  app->gate_ = std::make_unique<access::RegistryGate>(
+      app->identity_.get(), app->policy_.get(), &app->authn_->config(), app->registry_.get(),
+      [dtr_settings, config_read_only] {
+        auto s = dtr_settings->Get();
+        return access::GateSettings{s->create_repository_on_push,
+                                    config_read_only || s->read_only_registry};
+      });
+  if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
+  if (Status s = app->AdoptRepositories(); !s.ok()) return s;
   return app;
 }
 
 App::~App() { Stop(); }
+
+// The first start creates `admin`, with DTR_ADMIN_PASSWORD or a generated password that is
+// printed once (to stdout, never to the log).
+Status App::BootstrapAdmin() {
+  auto existing = identity_->ListAccounts("admins", "", 1);
+  if (!existing.ok()) return existing.status();
+  if (!existing->empty()) return Status::Ok();
+  meta::Account admin;
+  admin.name = "admin";
+  admin.full_name = "Administrator";
+  admin.is_admin = true;
+  const char* env = std::getenv("DTR_ADMIN_PASSWORD");
+  std::string password = env && *env ? env : auth::RandomToken(18);
+  admin.password_hash = auth::HashPassword(password);
+  if (Status s = identity_->CreateAccount(&admin); !s.ok() && !s.is(Code::kAlreadyExists)) {
+    return s;
+  }
+  if (env && *env) {
+    log::Info("created the admin account with the password from DTR_ADMIN_PASSWORD");
+  } else {
+    std::cout << "dtr: created the admin account; its password (shown once) is: " << password
+              << std::endl;
+  }
+  return Status::Ok();
+}
+
+// Repositories that exist in storage (pushed before auth, or by another registry) get a
+// DTR record, private, so permissions apply to them.
+Status App::AdoptRepositories() {
+  auto repos = registry_->Catalog("", 0);
+  if (!repos.ok()) return repos.status();
+  for (const auto& full : *repos) {
+    access::RepoName name = access::SplitRepoName(full);
+    if (!name.valid()) continue;
+    auto record = identity_->GetRepository(name.ns, name.name);
+    if (!record.ok()) return record.status();
+    if (record->has_value()) continue;
+    meta::Repository r;
+    r.namespace_name = name.ns;
+    r.name = name.name;
+    if (Status s = identity_->CreateRepository(&r); !s.ok() && !s.is(Code::kAlreadyExists)) {
+      return s;
+    }
+  }
+  return Status::Ok();
+}
 
 Status App::Start() {
   std::string host;
@@ -108,7 +187,31 @@ void App::BackgroundLoop() {
 }
 
 void App::Handle(http::Request& req, http::Response& res) {
-  if (api_->Handle(req, res)) return;
+  if (!auth_enabled()) {
+    if (api_->Handle(req, res)) return;
+  } else {
+    if (tokens_->Handle(req, res)) return;
+    registry::RouteInfo route = registry::ClassifyRequest(req);
+    if (route.kind != registry::RouteInfo::Kind::kNone || req.path == "/v2" ||
+        req.path.rfind("/v2/", 0) == 0) {
+      res.headers.Set("Docker-Distribution-Api-Version", "registry/2.0");
+      auto who = authn_->Authenticate(req);
+      if (!who.ok()) {
+        if (who.status().is(Code::kResourceExhausted)) {
+          registry::WriteError(res, 429, registry::oci::kTooManyRequests, who.status().message());
+        } else {
+          gate_->Challenge(req, res, "", false, who.status().message());
+        }
+        return;
+      }
+      if (!gate_->Before(req, res, *who, route)) return;
+      const access::Principal& principal = *who;
+      api_->Handle(req, res,
+                   [&](const std::string& repo) { return gate_->CanList(principal, repo); });
+      gate_->After(req, res, *who, route);
+      return;
+    }
+  }
   if (req.path == "/_ping" || req.path == "/health" || req.path == "/load_balancer_status") {
     auto st = driver_->Stat("/");
     bool healthy = st.ok();

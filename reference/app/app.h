@@ -8,9 +8,16 @@
 #include <mutex>
 #include <thread>
 
+#include "access/authenticator.h"
+#include "access/policy.h"
+#include "access/registry_gate.h"
+#include "access/token_service.h"
+#include "app/dtr_settings.h"
 #include "app/settings.h"
+#include "auth/signing_key.h"
 #include "http/message.h"
 #include "http/server.h"
+#include "meta/sqlite_identity_store.h"
 #include "meta/sqlite_meta_store.h"
 #include "registry/api.h"
 #include "registry/registry.h"
@@ -33,16 +40,29 @@ class App {
   void Handle(http::Request& req, http::Response& res);
 
   registry::Registry& registry() { return *registry_; }
+  meta::IdentityStore& identity() { return *identity_; }
+  SettingsStore& dtr_settings() { return *dtr_settings_; }
+  access::TokenService& tokens() { return *tokens_; }
+  bool auth_enabled() const { return settings_.auth != "none"; }
 
  private:
   App() = default;
   void BackgroundLoop();
+  Status BootstrapAdmin();
+  Status AdoptRepositories();
 
   Settings settings_;
   std::unique_ptr<storage::BlobDriver> driver_;
   std::unique_ptr<meta::SqliteMetaStore> meta_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::RegistryApi> api_;
+  std::unique_ptr<meta::SqliteIdentityStore> identity_;
+  std::unique_ptr<SettingsStore> dtr_settings_;
+  std::unique_ptr<auth::SigningKey> signing_key_;
+  std::unique_ptr<access::Policy> policy_;
+  std::unique_ptr<access::Authenticator> authn_;
+  std::unique_ptr<access::TokenService> tokens_;
+  std::unique_ptr<access::RegistryGate> gate_;
   std::unique_ptr<http::Server> server_;
   std::thread background_;
   std::mutex bg_mu_;

@@ -26,7 +26,7 @@ struct Settings {
   std::chrono::seconds upload_purge_interval{std::chrono::hours(24)};
 
   int workers = 64;
-  std::string auth = "none";
+  std::string auth = "token";
 
   // Where blobs live for the filesystem driver: rootdirectory, or <data>/storage.
   std::string FilesystemRoot() const;

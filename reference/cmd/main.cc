@@ -23,7 +23,8 @@ flags (serve, reindex):
   --data DIR           data directory: metadata index, and blobs unless the config says
                        otherwise (default ./dtr-data)
   --config FILE        YAML in CNCF distribution's config.yml format (storage, http, log)
-  --auth none          no authentication (the default until token auth lands)
+  --auth MODE          token (the default: DTR accounts, /auth/token, permissions) or
+                       none (no authentication, for local development and comparisons)
   --workers N          HTTP worker threads (default 64)
   --log-level LEVEL    debug, info, warn, error
   --no-access-log      do not log one line per request
@@ -64,8 +65,8 @@ bool ParseArgs(const std::vector<std::string>& argv, Args* a, std::string* err) 
       if (!value(&a->log_level)) return false;
     } else if (f == "--auth") {
       if (!value(&a->auth)) return false;
-      if (a->auth != "none") {
-        *err = "--auth: only 'none' is available in this build";
+      if (a->auth != "none" && a->auth != "token") {
+        *err = "--auth must be token or none";
         return false;
       }
     } else if (f == "--workers") {

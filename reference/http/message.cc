@@ -77,6 +77,18 @@ bool BodyWriter::SendFile(int fd, uint64_t offset, uint64_t length) {
   return true;
 }
 
+std::string ExternalBaseUrl(const Request& req) {
+  auto first = [](std::string v) {
+    if (auto comma = v.find(','); comma != std::string::npos) v.resize(comma);
+    while (!v.empty() && v.back() == ' ') v.pop_back();
+    return v;
+  };
+  std::string proto = first(req.headers.GetOr("X-Forwarded-Proto", req.tls ? "https" : "http"));
+  std::string host =
+      first(req.headers.GetOr("X-Forwarded-Host", req.headers.GetOr("Host", "localhost")));
+  return proto + "://" + host;
+}
+
 std::string_view StatusText(int status) {
   switch (status) {
     case 100:

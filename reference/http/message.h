@@ -112,6 +112,8 @@ struct Response {
 using Handler = std::function<void(Request&, Response&)>;
 
 std::string_view StatusText(int status);
+// scheme://host the client used to reach us, honouring X-Forwarded-Proto/-Host from a proxy.
+std::string ExternalBaseUrl(const Request& req);
 std::string PercentDecode(std::string_view s, bool plus_as_space);
 std::string PercentEncode(std::string_view s);
 

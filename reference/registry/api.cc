@@ -41,16 +41,6 @@ int StatusForTag(const std::string& tag, Code code) {
   }
 }
 
-// The scheme://host clients used to reach us, so Location headers are absolute and right
-// behind a proxy.
-std::string BaseUrl(const Request& req) {
-  std::string proto = req.headers.GetOr("X-Forwarded-Proto", req.tls ? "https" : "http");
-  if (auto comma = proto.find(','); comma != std::string::npos) proto.resize(comma);
-  std::string host = req.headers.GetOr("X-Forwarded-Host", req.headers.GetOr("Host", "localhost"));
-  if (auto comma = host.find(','); comma != std::string::npos) host.resize(comma);
-  return proto + "://" + host;
-}
-
 void SetJson(Response& res, int status, const json& body, const char* type = "application/json") {
   res.status = status;
   res.headers.Set("Content-Type", type);
@@ -115,7 +105,7 @@ bool HasBody(const Request& req) {
 
 void UploadHeaders(Response& res, const Request& req, const std::string& repo,
                    const UploadStatus& up) {
-  res.headers.Set("Location", BaseUrl(req) + "/v2/" + repo + "/blobs/uploads/" + up.uuid);
+  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/uploads/" + up.uuid);
   res.headers.Set("Range", "0-" + std::to_string(up.offset == 0 ? 0 : up.offset - 1));
   res.headers.Set("Docker-Upload-UUID", up.uuid);
 }
@@ -396,7 +386,7 @@ void RegistryApi::Manifest(const std::string& repo, const std::string& ref, Requ
   auto put = registry_->PutManifest(repo, ref, type, content);
   if (!put.ok()) return WriteStatus(res, put.status());
   res.status = 201;
-  res.headers.Set("Location", BaseUrl(req) + "/v2/" + repo + "/manifests/" + put->digest.str());
+  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/manifests/" + put->digest.str());
   res.headers.Set("Docker-Content-Digest", put->digest.str());
   if (put->subject) res.headers.Set("OCI-Subject", put->subject->str());
 }
@@ -480,7 +470,7 @@ void RegistryApi::UploadStart(const std::string& repo, Request& req, Response& r
       if (!mounted.ok()) return WriteStatus(res, mounted.status());
       if (*mounted) {
         res.status = 201;
-        res.headers.Set("Location", BaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+        res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
         res.headers.Set("Docker-Content-Digest", digest->str());
         return;
       }
@@ -514,7 +504,7 @@ void RegistryApi::UploadStart(const std::string& repo, Request& req, Response& r
       return WriteStatus(res, done.status());
     }
     res.status = 201;
-    res.headers.Set("Location", BaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+    res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
     res.headers.Set("Docker-Content-Digest", digest->str());
     return;
   }
@@ -589,7 +579,7 @@ void RegistryApi::Upload(const std::string& repo, const std::string& uuid, Reque
   auto done = registry_->CompleteUpload(repo, uuid, *digest);
   if (!done.ok()) return WriteStatus(res, done.status());
   res.status = 201;
-  res.headers.Set("Location", BaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
   res.headers.Set("Docker-Content-Digest", digest->str());
 }
 

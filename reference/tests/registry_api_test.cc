@@ -368,7 +368,7 @@ TEST_F(RegistryApiTest, UnknownEndpointsAndMethods) {
 }
 
 TEST_F(RegistryApiTest, ReadOnlyModeRefusesWrites) {
-  app::Settings s;
+  app::Settings s = NoAuth();
   s.read_only = true;
   TestRegistry ro(s);
   auto r = ro.PushBlob("r", "x");
@@ -458,7 +458,7 @@ TEST(RegistryFaultTest, BodyThatStopsEarlyLeavesNoBlobAndAResumableUpload) {
 }
 
 TEST(RegistryFaultTest, ExpiredUploadsArePurged) {
-  app::Settings s;
+  app::Settings s = NoAuth();
   s.upload_purge_age = std::chrono::seconds(0);
   TestRegistry reg(s);
   auto start = reg.Do("POST", "/v2/r/blobs/uploads/");

@@ -33,9 +33,17 @@ class TempDir {
   std::string path_;
 };
 
+// Settings for a registry without authentication (the OCI tests); auth tests ask for
+// "token" explicitly.
+inline app::Settings NoAuth() {
+  app::Settings s;
+  s.auth = "none";
+  return s;
+}
+
 class TestRegistry {
  public:
-  explicit TestRegistry(app::Settings settings = {}) {
+  explicit TestRegistry(app::Settings settings = NoAuth()) {
     settings.data_dir = dir_.path() + "/data";
     settings.access_log = false;
     settings_ = settings;

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the integration tests: OCI image layouts built by hand (blobs +
 # index.json, no tool between us and the bytes), and byte-for-byte comparison of layouts.
 # Source it after ci/lib.sh. Needs jq, sha256sum, tar, cmp.
@@ -57,22 +58,22 @@ make_tar_layer() {
 oci_add_image() {
   local layout="$1" tag="$2" arch="$3"
   shift 3
-  local layers_json="[]" diff_ids="[]" f d s config cfg_d manifest m_d
+  local pairs="" layers_json diff_ids f d config cfg_d manifest m_d
   for f in "$@"; do
     d="$(oci_put_file "$layout" "$f")"
-    s="$(oci_size "$layout" "$d")"
-    layers_json="$(jq -c --arg d "$d" --argjson s "$s" \
-      '. + [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $d, size: $s}]' \
-      <<<"$layers_json")"
-    diff_ids="$(jq -c --arg d "$d" '. + [$d]' <<<"$diff_ids")"
+    pairs+="$d $(oci_size "$layout" "$d")"$'\n'
   done
+  layers_json="$(jq -Rsc 'split("\n") | map(select(length > 0) | split(" ") |
+      {mediaType: "application/vnd.oci.image.layer.v1.tar", digest: .[0], size: (.[1] | tonumber)})' \
+    <<<"$pairs")"
+  diff_ids="$(jq -c 'map(.digest)' <<<"$layers_json")"
   config="$(jq -cn --arg a "$arch" --argjson ids "$diff_ids" --arg n "$RANDOM$RANDOM" '{
       created: "2024-01-01T00:00:00Z", architecture: $a, os: "linux",
       config: {Env: ["PATH=/usr/bin:/bin"], Labels: {"test.nonce": $n}},
       rootfs: {type: "layers", diff_ids: $ids},
       history: [$ids[] | {created: "2024-01-01T00:00:00Z", created_by: "integration test"}]}')"
   cfg_d="$(oci_put_bytes "$layout" "$config")"
-  manifest="$(jq -cn --arg cd "$cfg_d" --argjson cs "${#config}" --argjson l "$layers_json" '{
+  manifest="$(jq -cn --arg cd "$cfg_d" --argjson cs "$(oci_size "$layout" "$cfg_d")" --argjson l "$layers_json" '{
       schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
       config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $cd, size: $cs},
       layers: $l}')"
@@ -144,4 +145,14 @@ assert_layout_has() {
     [ "$hex" = "$(basename "$f")" ] || lib_die "pulled blob $f has sha256 $hex"
   done
   lib_log "ok: $n blobs of $digest byte-identical in $(basename "$pulled")"
+}
+
+# reset_skopeo_cache: forgets where skopeo has seen blobs (its blob-info cache: as root in
+# /var/lib/containers/cache, else under XDG_DATA_HOME), so that uploads are real uploads.
+reset_skopeo_cache() {
+  if [ "$(id -u)" -eq 0 ]; then
+    rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+  else
+    rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"
+  fi
 }

@@ -4,17 +4,18 @@
 # converts to Docker schema 2, pushes and pulls a multi-arch index, and deletes. Whatever
 # is pulled must be byte-identical to what was pushed. One image has a 100 MiB layer, one
 # has 50 layers.
+# dtr runs with --auth none: this is about the protocol and storage, not authentication.
 #   skopeo_test.sh PATH/TO/dtr
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck source=../../../ci/lib.sh
+# shellcheck source-path=SCRIPTDIR source=../../../ci/lib.sh
 source "$here/../../../ci/lib.sh"
-# shellcheck source=common.sh
+# shellcheck source-path=SCRIPTDIR source=common.sh
 source "$here/common.sh"
 
 dtr_bin="${1:?usage: skopeo_test.sh PATH/TO/dtr}"
-lib_require_tools skopeo jq curl sha256sum tar cmp gzip
+lib_require_tools skopeo umoci jq curl sha256sum tar cmp gzip
 lib_init
 T="$LIB_TMP"
 
@@ -31,7 +32,7 @@ expect_eq() { # expect_eq WHAT GOT WANT
 }
 
 # skopeo remembers where it has seen blobs; start from nothing so uploads are real.
-rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb 2>/dev/null || true
+reset_skopeo_cache
 
 # ---------------------------------------------------------------- image layouts by hand
 L="$T/layout"
@@ -91,8 +92,21 @@ make_tar_layer "$src/d1.tar" "$src/d1"
 make_tar_layer "$src/d2.tar" "$src/d2"
 dock="$(oci_add_image "$L" dock amd64 "$src/d1.tar" "$src/d2.tar")"
 
+# And one built by umoci (its own gzip layer and config), in a layout of its own.
+U="$T/umoci-layout"
+mkdir -p "$src/u/etc"
+echo "built by umoci $RANDOM$RANDOM" >"$src/u/etc/umoci.txt"
+umoci_rootless=()
+[ "$(id -u)" -eq 0 ] || umoci_rootless=(--rootless)
+umoci init --layout "$U"
+umoci new --image "$U:base"
+umoci insert "${umoci_rootless[@]}" --image "$U:base" "$src/u/etc/umoci.txt" /etc/umoci.txt
+umoci config "${umoci_rootless[@]}" --image "$U:base" --config.env FOO=bar --config.cmd /bin/true
+umoci_img="$(oci_ref_digest "$U" base)"
+[ -n "$umoci_img" ] || lib_die "umoci built no image tagged base"
+
 # ---------------------------------------------------------------- the registry
-lib_start_dtr "$dtr_bin" "$T/dtr"
+lib_start_dtr "$dtr_bin" "$T/dtr" --auth none
 R="127.0.0.1:$LIB_PORT"
 log="$T/dtr/dtr.log"
 ns="it$(date +%s)$RANDOM"
@@ -107,6 +121,7 @@ lib_log "pushed the 100 MiB image in $((($(date +%s%N) - start) / 1000000)) ms"
 copy --preserve-digests "oci:$L:many" "docker://$R/$ns/many:latest"
 copy --all --preserve-digests "oci:$L:multi" "docker://$R/$ns/multi:latest"
 copy "oci:$L:gz" "docker://$R/$ns/gz:latest"
+copy --preserve-digests "oci:$U:base" "docker://$R/$ns/umoci:base"
 # The big layer really went up: one PATCH of at least 100 MiB.
 grep -qE "\"PATCH /v2/$ns/big/blobs/uploads/[^\"]*\" 202 in=1[0-9]{8}" "$log" ||
   lib_die "no 100 MiB PATCH to $ns/big in the access log"
@@ -157,6 +172,21 @@ assert_layout_has "$L" "$T/pull-many-d" "$many"
 expect_eq "pulled many@digest" "$(oci_ref_digest "$T/pull-many-d" bydigest)" "$many"
 copy --preserve-digests "docker://$R/$ns/app@$small" "oci:$T/pull-app-d:bydigest"
 assert_layout_has "$L" "$T/pull-app-d" "$small"
+
+# umoci reads what skopeo pulled: the 50 layers unpack to the 50 original files.
+umoci unpack "${umoci_rootless[@]}" --image "$T/pull-many:many" "$T/bundle-many" >/dev/null
+for i in $(seq -w 1 50); do
+  cmp -s "$T/bundle-many/rootfs/layer$i/file" "$src/m$i/layer$i/file" ||
+    lib_die "umoci unpack of the pulled 50-layer image: layer$i/file differs from the original"
+done
+rm -rf "$T/bundle-many"
+copy --preserve-digests "docker://$R/$ns/umoci:base" "oci:$T/pull-umoci:base"
+assert_layout_has "$U" "$T/pull-umoci" "$umoci_img"
+umoci unpack "${umoci_rootless[@]}" --image "$T/pull-umoci:base" "$T/bundle-umoci" >/dev/null
+cmp -s "$T/bundle-umoci/rootfs/etc/umoci.txt" "$src/u/etc/umoci.txt" ||
+  lib_die "umoci unpack of the pulled umoci image: /etc/umoci.txt differs"
+expect_eq "umoci image env" "$(jq -c '.process.env | map(select(startswith("FOO=")))' \
+  "$T/bundle-umoci/config.json")" '["FOO=bar"]'
 
 lib_log "multi-arch index: pull all, and one platform by digest"
 copy --all --preserve-digests "docker://$R/$ns/multi:latest" "oci:$T/pull-multi:multi"

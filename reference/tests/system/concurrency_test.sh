@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 lib_init
 lib_require_tools curl sha256sum jq
 
-lib_start_dtr "$DTR" "$LIB_TMP/dtr" --no-access-log
+lib_start_dtr "$DTR" "$LIB_TMP/dtr" --no-access-log --auth none
 url="http://127.0.0.1:$LIB_PORT"
 head -c 3000000 /dev/urandom >"$LIB_TMP/same"
 same="sha256:$(sha256sum "$LIB_TMP/same" | cut -d' ' -f1)"

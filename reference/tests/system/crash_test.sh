@@ -31,7 +31,7 @@ writer() {  # writer ID URL: pushes until the server goes away (bounded to 400 p
 }
 
 for round in 1 2 3; do
-  lib_start_dtr "$DTR" "$dir" --no-access-log
+  lib_start_dtr "$DTR" "$dir" --no-access-log --auth none
   url="http://127.0.0.1:$LIB_PORT"
   pid="$LIB_PID"
   # An interrupted chunked upload: the first chunk is acknowledged before the kill.
@@ -56,7 +56,7 @@ for round in 1 2 3; do
   lib_log "round $round: killed the server with $(wc -l <"$acks") acknowledged pushes so far"
 
   check_storage_integrity "$dir/data/storage"
-  lib_start_dtr "$DTR" "$dir" --no-access-log
+  lib_start_dtr "$DTR" "$dir" --no-access-log --auth none
   url="http://127.0.0.1:$LIB_PORT"
   grep -q "did not shut down cleanly" "$dir/dtr.log" || lib_die "restart did not rebuild the index"
 

@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 lib_init
 lib_require_tools curl sha256sum
 
-lib_start_dtr "$DTR" "$LIB_TMP/dtr" --no-access-log
+lib_start_dtr "$DTR" "$LIB_TMP/dtr" --no-access-log --auth none
 url="http://127.0.0.1:$LIB_PORT"
 pid="$LIB_PID"
 rss() { awk "/^$1:/ {print \$2}" "/proc/$pid/status"; }

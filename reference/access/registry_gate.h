@@ -1,0 +1,63 @@
+// RegistryGate: DTR's rules in front of the /v2/ API. Before a request runs it checks the
+// caller's access (token grants or Policy), answers 401 with a challenge for the token
+// realm or 403, creates repositories on push when allowed, drops mounts from repositories
+// the caller cannot read, and enforces immutable tags and read-only mode. After a request
+// succeeds it records the event, counts pulls and pushes, and applies the tag limit.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "access/authenticator.h"
+#include "access/policy.h"
+#include "http/message.h"
+#include "meta/identity_store.h"
+#include "registry/api.h"
+#include "registry/registry.h"
+
+namespace dtr::access {
+
+struct GateSettings {
+  bool create_repository_on_push = false;
+  bool read_only = false;
+};
+
+class RegistryGate {
+ public:
+  RegistryGate(meta::IdentityStore* identity, Policy* policy, const AuthConfig* auth,
+               registry::Registry* registry, std::function<GateSettings()> settings)
+      : identity_(identity),
+        policy_(policy),
+        auth_(auth),
+        registry_(registry),
+        settings_(std::move(settings)) {}
+
+  // True when the request may proceed (possibly modified); otherwise `res` holds the answer.
+  bool Before(http::Request& req, http::Response& res, const Principal& who,
+              const registry::RouteInfo& route);
+  void After(const http::Request& req, const http::Response& res, const Principal& who,
+             const registry::RouteInfo& route);
+
+  // Whether the caller may see `repo` in the catalog.
+  bool CanList(const Principal& who, const std::string& repo);
+
+  // A 401 answer with the Bearer challenge for `scope` (may be empty).
+  void Challenge(const http::Request& req, http::Response& res, const std::string& scope,
+                 bool insufficient, const std::string& message);
+
+ private:
+  bool Allowed(const Principal& who, const std::string& repo, const std::string& action);
+  Status EnsureRepositoryRecord(const Principal& who, const RepoName& name);
+  void Record(const Principal& who, const std::string& type, const std::string& object_type,
+              const std::string& object_name, const std::string& repo,
+              const std::string& content_json);
+  void ApplyTagLimit(const RepoName& name);
+
+  meta::IdentityStore* identity_;
+  Policy* policy_;
+  const AuthConfig* auth_;
+  registry::Registry* registry_;
+  std::function<GateSettings()> settings_;
+};
+
+}  // namespace dtr::access

@@ -1,0 +1,83 @@
+#include "api/api_server.h"
+
+#include "api/call.h"
+#include "api/routes.h"
+#include "app/log.h"
+
+namespace dtr::api {
+
+namespace {
+
+bool HasPrefix(std::string_view path, std::string_view prefix) {
+  return path.substr(0, prefix.size()) == prefix &&
+         (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+}  // namespace
+
+bool IsApiPath(std::string_view path) {
+  return HasPrefix(path, "/api/v0") || HasPrefix(path, "/enzi/v0");
+}
+
+ApiServer::ApiServer(ApiDeps deps) : deps_(std::move(deps)) {
+  AddAccountRoutes(routes_);
+  AddOrgRoutes(routes_);
+  AddRepositoryRoutes(routes_);
+  AddTagRoutes(routes_);
+  AddAccessRoutes(routes_);
+  AddMetaRoutes(routes_);
+  AddTokenRoutes(routes_);
+  routes_
+      .Add("GET", "/api/v0/docs.json", Caller::kAnyone,
+           [this](Call& c) {
+             c.res.status = 200;
+             c.res.headers.Set("Content-Type", "application/json");
+             c.res.body = docs_json_;
+           })
+      .Tag("meta")
+      .Summary("This API's OpenAPI 2.0 (Swagger) document")
+      .Permission("anyone")
+      .Returns(200, "OpenAPI");
+  docs_json_ = OpenApiDocument(routes_, deps_.version);
+}
+
+ApiServer::~ApiServer() = default;
+
+bool ApiServer::Handle(http::Request& req, http::Response& res, const access::Principal& who) {
+  if (!IsApiPath(req.path)) return false;
+  auto match = routes_.Find(req.method, req.path);
+  Call call(req, res, who, deps_, match.params);
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) {
+      call.Fail(err::kNotFound, "no API endpoint " + req.path);
+    } else {
+      std::string allow;
+      for (const auto& m : match.allowed) allow += (allow.empty() ? "" : ", ") + m;
+      res.headers.Set("Allow", allow);
+      call.Fail(err::kNotAllowed,
+                "method " + req.method + " is not allowed on " + req.path + "; allowed: " + allow);
+    }
+    return true;
+  }
+  const Route& route = *match.route;
+  bool active_user = who.user() != nullptr && who.user()->is_active;
+  if (route.caller != Caller::kAnyone && !active_user) {
+    call.Fail(err::kNotAuthenticated, who.anonymous() ? "authentication required"
+                                                      : "account " + who.name() + " is inactive");
+    return true;
+  }
+  if (route.caller == Caller::kAdmin && !who.is_admin()) {
+    call.Fail(err::kNotAuthorized,
+              "only system administrators may call " + route.method + " " + route.pattern);
+    return true;
+  }
+  try {
+    route.handler(call);
+  } catch (const std::exception& e) {
+    log::Error("api: " + req.method + " " + req.path + ": " + e.what());
+    call.Fail(err::kInternal, "internal error; the server log has the details");
+  }
+  return true;
+}
+
+}  // namespace dtr::api

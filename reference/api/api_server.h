@@ -1,0 +1,59 @@
+// ApiServer: DTR's HTTP API for scripts and the UI, /api/v0 (repositories, tags, team
+// access, settings, events, API tokens) and /enzi/v0 (accounts, organizations, teams).
+// The caller is already authenticated: Handle receives their Principal and decides, through
+// access::Policy, what they may see and change. Errors use DTR's envelope
+// {"errors":[{"code","message","detail"}]}. A repository the caller cannot see answers
+// exactly as one that does not exist. No response carries a password hash, and a plaintext
+// API token appears only in the reply that created it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "access/policy.h"
+#include "access/principal.h"
+#include "api/route_table.h"
+#include "app/dtr_settings.h"
+#include "http/message.h"
+#include "meta/identity_store.h"
+#include "meta/meta_store.h"
+#include "registry/registry.h"
+
+namespace dtr::api {
+
+struct ApiDeps {
+  meta::IdentityStore* identity = nullptr;
+  meta::MetaStore* meta = nullptr;
+  registry::Registry* registry = nullptr;
+  access::Policy* policy = nullptr;
+  app::SettingsStore* settings = nullptr;
+  // Told about each event after it is stored (webhooks, audit logs); may be empty.
+  std::function<void(const meta::Event&)> on_event;
+  // info.version of the OpenAPI document.
+  std::string version = "2.7.0-reference";
+  // PBKDF2 cost for new password hashes; tests lower it.
+  int password_iterations = 210000;
+};
+
+class ApiServer {
+ public:
+  explicit ApiServer(ApiDeps deps);
+  ~ApiServer();
+
+  // Serves requests under /api/v0 and /enzi/v0; false (response untouched) for other paths.
+  bool Handle(http::Request& req, http::Response& res, const access::Principal& who);
+
+  const RouteTable& routes() const { return routes_; }
+  const ApiDeps& deps() const { return deps_; }
+
+ private:
+  ApiDeps deps_;
+  RouteTable routes_;
+  std::string docs_json_;  // built once from routes_
+};
+
+// Path prefixes ApiServer answers.
+bool IsApiPath(std::string_view path);
+
+}  // namespace dtr::api
