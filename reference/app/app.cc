@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "app/log.h"
+#include "jobs/gc.h"
 #include "auth/password.h"
 #include "core/names.h"
 #include "storage/filesystem_driver.h"
@@ -84,12 +85,82 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
         return access::GateSettings{s->create_repository_on_push,
                                     config_read_only || s->read_only_registry};
       });
+  auto job_store = jobs::JobStore::Open(&app->meta_->db());
+  if (!job_store.ok()) return job_store.status();
+  app->job_store_ = std::move(job_store.value());
+  auto replica = app->meta_->GetState("replica_id");
+  if (!replica.ok()) return replica.status();
+  std::string replica_id = replica->value_or("");
+  if (replica_id.empty()) {
+    replica_id = auth::RandomToken(9);  // 12 characters, like DTR's replica ids
+    for (auto& c : replica_id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (Status s = app->meta_->SetState("replica_id", replica_id); !s.ok()) return s;
+  }
+  jobs::RunnerOptions ro_jobs;
+  ro_jobs.worker_id = replica_id;
+  app->runner_ = std::make_unique<jobs::Runner>(app->job_store_.get(), ro_jobs);
+  app->RegisterJobActions();
+  App* self = app.get();
+  app->jobs_api_ = std::make_unique<jobs::JobsApi>(app->runner_.get(),
+                                                   [self] { return self->GcLockHolder(); });
   if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
   if (Status s = app->AdoptRepositories(); !s.ok()) return s;
   return app;
 }
 
 App::~App() { Stop(); }
+
+std::string App::GcLockHolder() {
+  std::lock_guard lock(gc_mu_);
+  return gc_holder_;
+}
+
+void App::RegisterJobActions() {
+  auto gc = [this](bool untagged) {
+    return [this, untagged](jobs::JobContext& ctx) -> Status {
+      std::unique_lock lock(gc_mu_, std::try_to_lock);
+      if (!lock.owns_lock()) {
+        return Status(Code::kFailedPrecondition, "another garbage collection is running");
+      }
+      gc_holder_ = ctx.job().id;
+      jobs::GcOptions opt;
+      opt.delete_untagged = untagged;
+      if (auto g = ctx.params().find("grace"); g != ctx.params().end() && g->is_string()) {
+        auto ms = jobs::ParseDurationMs(g->get<std::string>());
+        if (!ms.ok()) return ms.status();
+        opt.grace = std::chrono::seconds(*ms / 1000);
+      }
+      opt.dry_run = ctx.params().value("dryRun", false);
+      opt.log = [&ctx](const std::string& line) { ctx.Log(line); };
+      opt.cancelled = [&ctx] { return ctx.cancelled(); };
+      auto report = jobs::RunGarbageCollection(*registry_, opt);
+      gc_holder_.clear();
+      return report.ok() ? Status::Ok() : report.status();
+    };
+  };
+  runner_->Register("onlinegc", gc(true));
+  runner_->Register("gc", gc(true));
+  runner_->Register("onlinegc_blobs", gc(false));
+  runner_->Register("onlinegc_joblogs", [this](jobs::JobContext& ctx) -> Status {
+    auto s = dtr_settings_->Get();
+    auto age = jobs::ParseDurationMs(s->job_history_max_age);
+    int64_t keep = ctx.params().value("keep", s->job_history_to_keep);
+    auto removed = job_store_->CompactHistory(keep, age.ok() ? *age : int64_t{30} * 86400000);
+    if (!removed.ok()) return removed.status();
+    ctx.Log("removed " + std::to_string(*removed) + " finished jobs and their logs");
+    return Status::Ok();
+  });
+  runner_->Register("sleep", [](jobs::JobContext& ctx) -> Status {
+    int64_t seconds = ctx.params().value("seconds", int64_t{60});
+    for (int64_t i = 0; i < seconds * 10 && !ctx.cancelled(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return Status::Ok();
+  });
+  runner_->Register("false", [](jobs::JobContext&) -> Status {
+    return Status(Code::kInternal, "the false action always fails");
+  });
+}
 
 // The first start creates `admin`, with DTR_ADMIN_PASSWORD or a generated password that is
 // printed once (to stdout, never to the log).
@@ -157,6 +228,7 @@ Status App::Start() {
       opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
   if (Status s = server_->Start(host, port); !s.ok()) return s;
   background_ = std::thread([this] { BackgroundLoop(); });
+  runner_->Start();
   return Status::Ok();
 }
 
@@ -170,6 +242,7 @@ void App::Stop() {
   }
   bg_cv_.notify_all();
   if (server_) server_->Stop();
+  if (runner_) runner_->Stop();
   if (background_.joinable()) background_.join();
   if (meta_) meta_->SetState(kCleanShutdownKey, "1");
 }
@@ -187,31 +260,43 @@ void App::BackgroundLoop() {
 }
 
 void App::Handle(http::Request& req, http::Response& res) {
-  if (!auth_enabled()) {
-    if (api_->Handle(req, res)) return;
-  } else {
-    if (tokens_->Handle(req, res)) return;
-    registry::RouteInfo route = registry::ClassifyRequest(req);
-    if (route.kind != registry::RouteInfo::Kind::kNone || req.path == "/v2" ||
-        req.path.rfind("/v2/", 0) == 0) {
-      res.headers.Set("Docker-Distribution-Api-Version", "registry/2.0");
-      auto who = authn_->Authenticate(req);
-      if (!who.ok()) {
-        if (who.status().is(Code::kResourceExhausted)) {
-          registry::WriteError(res, 429, registry::oci::kTooManyRequests, who.status().message());
-        } else {
-          gate_->Challenge(req, res, "", false, who.status().message());
-        }
-        return;
+  bool v2 = req.path == "/v2" || req.path.rfind("/v2/", 0) == 0;
+  if (v2 && !auth_enabled()) {
+    api_->Handle(req, res);
+    return;
+  }
+  if (auth_enabled() && tokens_->Handle(req, res)) return;
+  access::Principal who;
+  if (auth_enabled()) {
+    auto authenticated = authn_->Authenticate(req);
+    if (!authenticated.ok()) {
+      if (v2) res.headers.Set("Docker-Distribution-Api-Version", "registry/2.0");
+      if (authenticated.status().is(Code::kResourceExhausted)) {
+        registry::WriteError(res, 429, registry::oci::kTooManyRequests,
+                             authenticated.status().message());
+      } else if (v2) {
+        gate_->Challenge(req, res, "", false, authenticated.status().message());
+      } else {
+        res.headers.Set("WWW-Authenticate", "Basic realm=\"dtr\"");
+        registry::WriteError(res, 401, "NOT_AUTHENTICATED", authenticated.status().message());
       }
-      if (!gate_->Before(req, res, *who, route)) return;
-      const access::Principal& principal = *who;
-      api_->Handle(req, res,
-                   [&](const std::string& repo) { return gate_->CanList(principal, repo); });
-      gate_->After(req, res, *who, route);
       return;
     }
+    who = std::move(authenticated.value());
+  } else {
+    // Without authentication every caller acts as a system administrator (local use only).
+    who.account = meta::Account{"", "admin", "", false, true, true, "", 0};
+    who.method = "none";
   }
+  if (v2) {
+    res.headers.Set("Docker-Distribution-Api-Version", "registry/2.0");
+    registry::RouteInfo route = registry::ClassifyRequest(req);
+    if (!gate_->Before(req, res, who, route)) return;
+    api_->Handle(req, res, [&](const std::string& repo) { return gate_->CanList(who, repo); });
+    gate_->After(req, res, who, route);
+    return;
+  }
+  if (jobs_api_->Handle(req, res, who)) return;
   if (req.path == "/_ping" || req.path == "/health" || req.path == "/load_balancer_status") {
     auto st = driver_->Stat("/");
     bool healthy = st.ok();

@@ -15,6 +15,9 @@
 #include "app/dtr_settings.h"
 #include "app/settings.h"
 #include "auth/signing_key.h"
+#include "jobs/job_store.h"
+#include "jobs/jobs_api.h"
+#include "jobs/runner.h"
 #include "http/message.h"
 #include "http/server.h"
 #include "meta/sqlite_identity_store.h"
@@ -44,12 +47,15 @@ class App {
   SettingsStore& dtr_settings() { return *dtr_settings_; }
   access::TokenService& tokens() { return *tokens_; }
   bool auth_enabled() const { return settings_.auth != "none"; }
+  jobs::Runner& runner() { return *runner_; }
 
  private:
   App() = default;
   void BackgroundLoop();
   Status BootstrapAdmin();
   Status AdoptRepositories();
+  void RegisterJobActions();
+  std::string GcLockHolder();
 
   Settings settings_;
   std::unique_ptr<storage::BlobDriver> driver_;
@@ -63,6 +69,11 @@ class App {
   std::unique_ptr<access::Authenticator> authn_;
   std::unique_ptr<access::TokenService> tokens_;
   std::unique_ptr<access::RegistryGate> gate_;
+  std::unique_ptr<jobs::JobStore> job_store_;
+  std::unique_ptr<jobs::Runner> runner_;
+  std::unique_ptr<jobs::JobsApi> jobs_api_;
+  std::mutex gc_mu_;  // one garbage collection at a time
+  std::string gc_holder_;
   std::unique_ptr<http::Server> server_;
   std::thread background_;
   std::mutex bg_mu_;

@@ -147,6 +147,7 @@ Result<bool> Registry::MountBlob(const std::string& repo, const std::string& fro
     if (link.status().is(Code::kNotFound)) return false;
     return link.status();
   }
+  if (!gc_guard_.Use(digest.str())) return false;  // being garbage-collected
   auto st = driver_->Stat(layout::BlobData(digest));
   if (!st.ok()) return false;
   if (Status s = driver_->PutContent(layout::LayerLink(repo, digest), digest.str()); !s.ok()) {
@@ -345,6 +346,7 @@ Result<BlobInfo> Registry::CompleteUpload(const std::string& repo, const std::st
                   oci::kDigestInvalid);
   }
   std::string blob = layout::BlobData(digest);
+  gc_guard_.UseAfterDelete(digest.str());
   auto existing = driver_->Stat(blob);
   if (existing.ok() && existing->size == size) {
     // Already stored (another push won the race): drop this copy.
@@ -522,7 +524,9 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
   }
 
   for (const Digest& blob : m.RequiredBlobs()) {
-    auto st = StatBlob(repo, blob);
+    auto st = gc_guard_.Use(blob.str())
+                  ? StatBlob(repo, blob)
+                  : Result<BlobInfo>(Status(Code::kNotFound, "being garbage-collected"));
     if (!st.ok()) {
       if (st.status().is(Code::kNotFound)) {
         return Tagged(Code::kFailedPrecondition,
@@ -534,7 +538,9 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
     }
   }
   for (const Descriptor& child : m.manifests) {
-    auto link = ReadLink(layout::RevisionLink(repo, child.digest));
+    auto link = gc_guard_.Use(child.digest.str())
+                    ? ReadLink(layout::RevisionLink(repo, child.digest))
+                    : Result<Digest>(Status(Code::kNotFound, "being garbage-collected"));
     if (!link.ok()) {
       if (link.status().is(Code::kNotFound)) {
         return Tagged(Code::kFailedPrecondition,
@@ -548,6 +554,7 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
 
   std::lock_guard lock(RepoLock(repo));
   std::string blob = layout::BlobData(digest);
+  gc_guard_.UseAfterDelete(digest.str());
   if (!driver_->Stat(blob).ok()) {
     if (Status s = driver_->PutContent(blob, body); !s.ok()) return s;
   }
@@ -645,9 +652,7 @@ Result<std::vector<meta::ManifestRecord>> Registry::Referrers(const std::string&
 
 // ---- reindex ----
 
-Status Registry::Reindex(size_t* repos, size_t* manifests, size_t* tags) {
-  *repos = *manifests = *tags = 0;
-  if (Status s = meta_->ClearRegistryIndex(); !s.ok()) return s;
+std::vector<std::string> Registry::StorageRepositories() {
   std::vector<std::string> found;
   std::function<void(const std::string&, const std::string&)> scan = [&](const std::string& dir,
                                                                          const std::string& name) {
@@ -667,6 +672,39 @@ Status Registry::Reindex(size_t* repos, size_t* manifests, size_t* tags) {
     }
   };
   scan(layout::kRepositories, "");
+  return found;
+}
+
+std::vector<std::pair<Digest, std::chrono::system_clock::time_point>> Registry::StorageManifests(
+    const std::string& repo) {
+  std::vector<std::pair<Digest, std::chrono::system_clock::time_point>> out;
+  for (const char* alg : {"sha256", "sha512"}) {
+    auto revs = driver_->List(layout::RevisionsDir(repo) + "/" + alg);
+    if (!revs.ok()) continue;
+    for (const auto& rev : *revs) {
+      auto d = Digest::Parse(std::string(alg) + ":" + rev.substr(rev.rfind('/') + 1));
+      auto st = driver_->Stat(rev + "/link");
+      if (d.ok() && st.ok()) out.emplace_back(*d, st->mod_time);
+    }
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Digest>> Registry::StorageTags(const std::string& repo) {
+  std::vector<std::pair<std::string, Digest>> out;
+  auto tag_dirs = driver_->List(layout::TagsDir(repo));
+  if (!tag_dirs.ok()) return out;
+  for (const auto& td : *tag_dirs) {
+    auto current = ReadLink(td + "/current/link");
+    if (current.ok()) out.emplace_back(td.substr(td.rfind('/') + 1), *current);
+  }
+  return out;
+}
+
+Status Registry::Reindex(size_t* repos, size_t* manifests, size_t* tags) {
+  *repos = *manifests = *tags = 0;
+  if (Status s = meta_->ClearRegistryIndex(); !s.ok()) return s;
+  std::vector<std::string> found = StorageRepositories();
   for (const auto& repo : found) {
     if (Status s = meta_->EnsureRepository(repo); !s.ok()) return s;
     ++*repos;

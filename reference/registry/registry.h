@@ -18,6 +18,7 @@
 #include "core/manifest.h"
 #include "core/status.h"
 #include "meta/meta_store.h"
+#include "registry/gc_guard.h"
 #include "storage/blob_driver.h"
 
 namespace dtr::registry {
@@ -123,6 +124,16 @@ class Registry {
   // Rebuilds the MetaStore index from the storage layout.
   Status Reindex(size_t* repos, size_t* manifests, size_t* tags);
 
+  // Repository names found in storage (not the index), for GC and reindexing.
+  std::vector<std::string> StorageRepositories();
+  // Manifest digests of `repo` in storage, with the time their revision link was written.
+  std::vector<std::pair<Digest, std::chrono::system_clock::time_point>> StorageManifests(
+      const std::string& repo);
+  // Tag -> digest of `repo` in storage.
+  std::vector<std::pair<std::string, Digest>> StorageTags(const std::string& repo);
+  Result<StoredManifest> LoadManifestByDigest(const Digest& d) { return LoadManifest(d); }
+  GcGuard& gc_guard() { return gc_guard_; }
+
  private:
   struct Upload;
   struct CacheEntry;
@@ -149,6 +160,7 @@ class Registry {
   size_t cache_bytes_ = 0;
 
   std::vector<std::mutex> repo_locks_;
+  GcGuard gc_guard_;
 };
 
 }  // namespace dtr::registry
