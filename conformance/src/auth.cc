@@ -45,7 +45,8 @@ void parse_one(std::string_view s, std::vector<Challenge>& out) {
     }
     Challenge ch;
     ch.scheme = lower(scheme);
-    // auth-params until the next `token SP` that is not followed by '='.
+    // auth-params (name=value, comma separated) until a token not followed by '=': the
+    // next challenge's scheme.
     while (true) {
       skip_ws();
       std::size_t mark = i;
@@ -78,17 +79,6 @@ void parse_one(std::string_view s, std::vector<Challenge>& out) {
       break;
     }
     out.push_back(std::move(ch));
-    skip_ws();
-    if (i < s.size() && s[i] == ',') ++i;
-    // A token68 (Basic's credentials form) or other garbage: skip to the next comma.
-    skip_ws();
-    std::size_t mark = i;
-    std::string next = read_token();
-    skip_ws();
-    i = mark;
-    if (!next.empty() && i + next.size() < s.size() && s[i + next.size()] == '=') {
-      while (i < s.size() && s[i] != ',') ++i;
-    }
   }
 }
 
@@ -106,7 +96,8 @@ std::string base64_encode(std::string_view in) {
   std::size_t i = 0;
   while (i + 2 < in.size()) {
     unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                 (static_cast<unsigned char>(in[i + 1]) << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (static_cast<unsigned char>(in[i + 1]) << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out += kTable[(v >> 18) & 63];
     out += kTable[(v >> 12) & 63];
     out += kTable[(v >> 6) & 63];
@@ -119,7 +110,8 @@ std::string base64_encode(std::string_view in) {
     out += kTable[(v >> 12) & 63];
     out += "==";
   } else if (i + 2 == in.size()) {
-    unsigned v = (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
+    unsigned v =
+        (static_cast<unsigned char>(in[i]) << 16) | (static_cast<unsigned char>(in[i + 1]) << 8);
     out += kTable[(v >> 18) & 63];
     out += kTable[(v >> 12) & 63];
     out += kTable[(v >> 6) & 63];
@@ -152,7 +144,8 @@ std::string repository_of(std::string_view path) {
   std::size_t best = std::string_view::npos;
   for (std::string_view marker : {"/blobs/", "/manifests/", "/tags/", "/referrers/"}) {
     auto pos = rest.rfind(marker);
-    if (pos != std::string_view::npos && pos > 0 && (best == std::string_view::npos || pos > best)) {
+    if (pos != std::string_view::npos && pos > 0 &&
+        (best == std::string_view::npos || pos > best)) {
       best = pos;
     }
   }

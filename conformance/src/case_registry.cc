@@ -65,8 +65,8 @@ RunState::RunState(const Options& options, HttpClient& http)
     : options_(options), http_(http), run_id_(random_hex(6)) {
   http_.set_observer([this](const HttpResponse& r) {
     if (r.status >= 400 && observed_.size() < 2000) {
-      observed_.push_back(
-          {r.status, r.header("Content-Type"), r.body.substr(0, 4096), r.request_text + "\n" + r.text()});
+      observed_.push_back({r.status, r.header("Content-Type"), r.body.substr(0, 4096),
+                           r.request_text + "\n" + r.text()});
     }
   });
 }

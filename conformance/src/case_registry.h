@@ -47,6 +47,7 @@ struct CaseFailed {
   std::string reason;
   std::string evidence;  // request and response that proved it
   bool transport = false;
+  bool fatal = false;  // no case can run on: the runner stops (e.g. credentials refused)
 };
 struct CaseSkipped {
   std::string reason;
@@ -122,7 +123,7 @@ class CaseContext {
 #define DTRC_CONCAT_INNER(a, b) a##b
 #define DTRC_CONCAT(a, b) DTRC_CONCAT_INNER(a, b)
 // DTRC_CASE({.group = "registry", .id = "...", .clause = "...", .level = ..., .fn = ...});
-#define DTRC_CASE(...)                                                \
+#define DTRC_CASE(...)                                                   \
   static const ::dtrc::CaseRegistrar DTRC_CONCAT(dtrc_case_, __LINE__) { \
-    ::dtrc::CaseInfo __VA_ARGS__                                        \
+    ::dtrc::CaseInfo __VA_ARGS__                                         \
   }

@@ -80,10 +80,9 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
       o.list = true;
     } else if (name == "--verbose" && flag_only()) {
       o.verbose = true;
-    } else if (name == "--url" || name == "--user" || name == "--password" ||
-               name == "--token" || name == "--ca" || name == "--namespace" ||
-               name == "--profile" || name == "--only" || name == "--junit" ||
-               name == "--json" || name == "--timeout") {
+    } else if (name == "--url" || name == "--user" || name == "--password" || name == "--token" ||
+               name == "--ca" || name == "--namespace" || name == "--profile" || name == "--only" ||
+               name == "--junit" || name == "--json" || name == "--timeout") {
       if (!need(v)) return fail(name + " needs a value");
       if (name == "--url") o.url = v;
       if (name == "--user") o.user = v;
@@ -127,7 +126,8 @@ ParseResult parse_cli(const std::vector<std::string>& args) {
     return fail("--user and --password go together");
   }
   if (o.insecure && !o.ca_file.empty()) return fail("--ca and --insecure exclude each other");
-  static const std::regex kNs(R"(^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$)");
+  static const std::regex kNs(
+      R"(^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$)");
   if (!std::regex_match(o.ns, kNs)) {
     return fail("--namespace must be a valid repository name prefix, got: " + o.ns);
   }

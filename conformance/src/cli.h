@@ -9,12 +9,12 @@
 namespace dtrc {
 
 struct Options {
-  std::string url;        // scheme://host[:port], no trailing slash
-  std::string user;       // --user (Basic, and Basic at a token realm)
-  std::string password;   // --password
-  std::string token;      // --token: a static bearer token sent on every request
-  std::string ca_file;    // --ca FILE
-  bool insecure = false;  // --insecure: no TLS verification
+  std::string url;                 // scheme://host[:port], no trailing slash
+  std::string user;                // --user (Basic, and Basic at a token realm)
+  std::string password;            // --password
+  std::string token;               // --token: a static bearer token sent on every request
+  std::string ca_file;             // --ca FILE
+  bool insecure = false;           // --insecure: no TLS verification
   std::string ns = "conformance";  // --namespace: where repositories may be created
   std::string profile = "oci";     // --profile oci|dtr
   std::vector<std::string> only;   // --only GROUP[,GROUP]

@@ -31,13 +31,9 @@ std::string evp_hex(const EVP_MD* md, std::string_view data) {
 
 }  // namespace
 
-std::string sha256_digest(std::string_view data) {
-  return "sha256:" + evp_hex(EVP_sha256(), data);
-}
+std::string sha256_digest(std::string_view data) { return "sha256:" + evp_hex(EVP_sha256(), data); }
 
-std::string sha512_digest(std::string_view data) {
-  return "sha512:" + evp_hex(EVP_sha512(), data);
-}
+std::string sha512_digest(std::string_view data) { return "sha512:" + evp_hex(EVP_sha512(), data); }
 
 std::string digest_like(std::string_view like, std::string_view data) {
   if (like.substr(0, 7) == "sha512:") return sha512_digest(data);
@@ -46,8 +42,7 @@ std::string digest_like(std::string_view like, std::string_view data) {
 
 std::string random_bytes(std::size_t n) {
   std::string out(n, '\0');
-  if (n > 0 &&
-      RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
+  if (n > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(n)) != 1) {
     throw std::runtime_error("RAND_bytes failed");
   }
   return out;
@@ -66,7 +61,8 @@ bool is_valid_digest(std::string_view d) {
   std::size_t want = alg == "sha256" ? 64 : alg == "sha512" ? 128 : 0;
   if (want == 0 || h.size() != want) return false;
   for (char c : h) {
-    if (!std::isxdigit(static_cast<unsigned char>(c)) || std::isupper(static_cast<unsigned char>(c)))
+    if (!std::isxdigit(static_cast<unsigned char>(c)) ||
+        std::isupper(static_cast<unsigned char>(c)))
       return false;
   }
   return true;

@@ -7,7 +7,8 @@ namespace {
 void base_v2(CaseContext& ctx) {
   Oci oci(ctx);
   HttpResponse r = oci.get("/v2/");
-  if (r.status == 401) ctx.fail("GET /v2/ still 401 after answering the challenge: " + ctx.http().auth_problem(), r);
+  if (r.status == 401)
+    ctx.fail("GET /v2/ still 401 after answering the challenge: " + ctx.http().auth_problem(), r);
   oci.expect_status(r, {200}, "GET /v2/");
 }
 
@@ -15,7 +16,8 @@ void base_api_version_header(CaseContext& ctx) {
   Oci oci(ctx);
   HttpResponse r = oci.get("/v2/");
   std::string v = oci.expect_header(r, "Docker-Distribution-API-Version", "GET /v2/");
-  if (v != "registry/2.0") ctx.fail("Docker-Distribution-API-Version is \"" + v + "\", not registry/2.0", r);
+  if (v != "registry/2.0")
+    ctx.fail("Docker-Distribution-API-Version is \"" + v + "\", not registry/2.0", r);
 }
 
 DTRC_CASE({.group = "registry",

@@ -35,9 +35,9 @@ void blob_get_digest_header(CaseContext& ctx) {
   }
   std::string h = r.header("Docker-Content-Digest");
   if (h != digest_like(h, r.body)) {
-    ctx.fail("Docker-Content-Digest " + h + " does not match the body (" +
-                 digest_like(h, r.body) + ")",
-             r);
+    ctx.fail(
+        "Docker-Content-Digest " + h + " does not match the body (" + digest_like(h, r.body) + ")",
+        r);
   }
 }
 
@@ -48,7 +48,8 @@ void blob_digest_header_present(CaseContext& ctx) {
     HttpResponse r = oci.send({.method = method, .target = Oci::blob_path(b.repo, b.digest)});
     oci.expect_status(r, {200}, std::string(method) + " existing blob");
     std::string h = oci.expect_header(r, "Docker-Content-Digest", std::string(method) + " blob");
-    if (h != b.digest) ctx.fail(std::string(method) + " blob: Docker-Content-Digest " + h + ", want " + b.digest, r);
+    if (h != b.digest)
+      ctx.fail(std::string(method) + " blob: Docker-Content-Digest " + h + ", want " + b.digest, r);
   }
 }
 
@@ -122,7 +123,10 @@ void blob_get_range_valid(CaseContext& ctx) {
     std::string cr = oci.expect_header(r, "Content-Range", std::string("206 to ") + t.range);
     const std::string want = "bytes " + std::to_string(t.first) + "-" + std::to_string(t.last) +
                              "/" + std::to_string(size);
-    if (cr != want) ctx.fail("206 to " + std::string(t.range) + ": Content-Range \"" + cr + "\", want \"" + want + "\"", r);
+    if (cr != want)
+      ctx.fail("206 to " + std::string(t.range) + ": Content-Range \"" + cr + "\", want \"" + want +
+                   "\"",
+               r);
     if (r.body != b.bytes.substr(static_cast<std::size_t>(t.first),
                                  static_cast<std::size_t>(t.last - t.first + 1))) {
       ctx.fail("206 to " + std::string(t.range) + ": the body is not those bytes of the blob", r);
@@ -140,8 +144,10 @@ void blob_sha512(CaseContext& ctx) {
   HttpResponse p = oci.put(Oci::add_query(loc, "digest=" + digest), bytes,
                            {{"Content-Type", "application/octet-stream"}});
   oci.expect_status(p, {201}, "PUT upload with a sha512 digest");
-  ctx.on_cleanup([&ctx, repo, digest] {
+  // A registry may keep the blob under its canonical sha256 digest: delete both names.
+  ctx.on_cleanup([&ctx, repo, digest, canonical = sha256_digest(bytes)] {
     ctx.http().send({.method = "DELETE", .target = Oci::blob_path(repo, digest)});
+    ctx.http().send({.method = "DELETE", .target = Oci::blob_path(repo, canonical)});
   });
   HttpResponse g = oci.get(Oci::blob_path(repo, digest));
   oci.expect_status(g, {200}, "GET blob by sha512 digest");
@@ -151,8 +157,12 @@ void blob_sha512(CaseContext& ctx) {
 constexpr const char* kClauseGet =
     "end-2 Pulling blobs: a GET to an existing blob MUST return 200 OK with the blob";
 
-DTRC_CASE({.group = "registry", .id = "blob-get", .clause = kClauseGet, .level = Level::kMust,
-           .fn = blob_get, .order = 10});
+DTRC_CASE({.group = "registry",
+           .id = "blob-get",
+           .clause = kClauseGet,
+           .level = Level::kMust,
+           .fn = blob_get,
+           .order = 10});
 DTRC_CASE({.group = "registry",
            .id = "blob-get-digest-header",
            .clause = "end-2 Pulling blobs: Docker-Content-Digest, if present, MUST be a digest "

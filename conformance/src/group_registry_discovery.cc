@@ -26,8 +26,10 @@ std::string setup_tags(Oci& oci) {
 // The "tags" of a tags/list answer; fails the case unless it is {"name","tags":[...]}.
 std::vector<std::string> tags_of(Oci& oci, const HttpResponse& r, const std::string& repo) {
   json j = json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("tags")) oci.ctx().fail("tags/list: not a JSON object with \"tags\"", r);
-  if (!j.contains("name") || j["name"] != repo) oci.ctx().fail("tags/list: \"name\" is not " + repo, r);
+  if (!j.is_object() || !j.contains("tags"))
+    oci.ctx().fail("tags/list: not a JSON object with \"tags\"", r);
+  if (!j.contains("name") || j["name"] != repo)
+    oci.ctx().fail("tags/list: \"name\" is not " + repo, r);
   std::vector<std::string> tags;
   if (j["tags"].is_null()) return tags;
   if (!j["tags"].is_array()) oci.ctx().fail("tags/list: \"tags\" is not an array", r);
@@ -63,9 +65,12 @@ void tags_list_n(CaseContext& ctx) {
   HttpResponse r = oci.get("/v2/" + repo + "/tags/list?n=2");
   oci.expect_status(r, {200}, "GET tags/list?n=2");
   auto got = tags_of(oci, r, repo);
+  if (got.size() > 2)
+    ctx.fail("tags/list?n=2 gave " + std::to_string(got.size()) + " tags: n is ignored", r);
   if (got.size() < 2 && r.has_header("Link")) {
     // Fewer than n is allowed with a Link header; what there is must be the start.
-    expect_tags(oci, r, got, std::vector<std::string>(kTags.begin(), kTags.begin() + got.size()), "tags/list?n=2");
+    expect_tags(oci, r, got, std::vector<std::string>(kTags.begin(), kTags.begin() + got.size()),
+                "tags/list?n=2");
     return;
   }
   expect_tags(oci, r, got, {"alpha", "beta"}, "GET tags/list?n=2");
@@ -79,6 +84,14 @@ void tags_list_n_last(CaseContext& ctx) {
   std::string repo = setup_tags(oci);
   HttpResponse r = oci.get("/v2/" + repo + "/tags/list?n=2&last=beta");
   oci.expect_status(r, {200}, "GET tags/list?n=2&last=beta");
+  auto got = tags_of(oci, r, repo);
+  if (got.size() > 2)
+    ctx.fail("tags/list?n=2&last=beta gave " + std::to_string(got.size()) + " tags: n is ignored",
+             r);
+  if (std::find(got.begin(), got.end(), "alpha") != got.end() ||
+      std::find(got.begin(), got.end(), "beta") != got.end()) {
+    ctx.fail("tags/list?n=2&last=beta lists tags up to and including beta: last is ignored", r);
+  }
   expect_tags(oci, r, tags_of(oci, r, repo), {"delta", "epsilon"}, "GET tags/list?n=2&last=beta");
 }
 
@@ -88,6 +101,11 @@ void tags_list_last(CaseContext& ctx) {
   HttpResponse r = oci.get("/v2/" + repo + "/tags/list?last=delta");
   oci.expect_status(r, {200}, "GET tags/list?last=delta");
   auto got = tags_of(oci, r, repo);
+  for (const char* before : {"alpha", "beta", "delta"}) {
+    if (std::find(got.begin(), got.end(), before) != got.end()) {
+      ctx.fail("tags/list?last=delta lists " + std::string(before) + ": last is ignored", r);
+    }
+  }
   if (got.size() < 2 && r.has_header("Link")) return;  // a page, with more to follow
   expect_tags(oci, r, got, {"epsilon", "gamma"}, "GET tags/list?last=delta");
 }
@@ -106,14 +124,18 @@ void tags_list_link(CaseContext& ctx) {
     target.clear();
     if (r.has_header("Link")) {
       std::string next = next_link(r.header("Link"));
-      if (next.empty()) ctx.fail("Link \"" + r.header("Link") + "\" is not <url>; rel=\"next\" (RFC 5988)", r);
+      if (next.empty())
+        ctx.fail("Link \"" + r.header("Link") + "\" is not <url>; rel=\"next\" (RFC 5988)", r);
       target = HttpClient::resolve(r.url, next);
       ++links;
     } else if (got.size() == 2 && seen.size() < kTags.size()) {
       target = "/v2/" + repo + "/tags/list?n=2&last=" + got.back();  // pages by `last`
     }
   }
-  expect_tags(oci, oci.ctx().http().last(), seen, kTags, "all pages of tags/list?n=2");
+  // Order is tags-list's business; here every tag must come exactly once.
+  std::vector<std::string> sorted = seen;
+  std::sort(sorted.begin(), sorted.end());
+  expect_tags(oci, oci.ctx().http().last(), sorted, kTags, "all pages of tags/list?n=2 (sorted)");
   if (links == 0) ctx.note("no Link header (MAY); paged with last=");
 }
 
@@ -122,7 +144,9 @@ void tags_list_n_zero(CaseContext& ctx) {
   std::string repo = setup_tags(oci);
   HttpResponse r = oci.get("/v2/" + repo + "/tags/list?n=0");
   oci.expect_status(r, {200}, "GET tags/list?n=0");
-  expect_tags(oci, r, tags_of(oci, r, repo), {}, "GET tags/list?n=0");
+  auto got = tags_of(oci, r, repo);
+  if (!got.empty())
+    ctx.fail("tags/list?n=0 gave " + std::to_string(got.size()) + " tags, MUST be none", r);
   if (r.has_header("Link")) ctx.fail("tags/list?n=0 MUST NOT include a Link header", r);
 }
 
@@ -135,7 +159,8 @@ void tags_list_unknown_repo(CaseContext& ctx) {
 // The repositories of a _catalog answer.
 std::vector<std::string> repos_of(Oci& oci, const HttpResponse& r) {
   json j = json::parse(r.body, nullptr, false);
-  if (!j.is_object() || !j.contains("repositories") || !(j["repositories"].is_array() || j["repositories"].is_null())) {
+  if (!j.is_object() || !j.contains("repositories") ||
+      !(j["repositories"].is_array() || j["repositories"].is_null())) {
     oci.ctx().fail("_catalog: not a JSON object with a \"repositories\" array", r);
   }
   std::vector<std::string> out;
@@ -149,7 +174,8 @@ std::vector<std::string> repos_of(Oci& oci, const HttpResponse& r) {
 
 // Three repositories named so they sort together, right after `base`.
 std::vector<std::string> setup_catalog(Oci& oci, std::string& before) {
-  std::vector<std::string> repos = {oci.ctx().new_repo(), oci.ctx().new_repo(), oci.ctx().new_repo()};
+  std::vector<std::string> repos = {oci.ctx().new_repo(), oci.ctx().new_repo(),
+                                    oci.ctx().new_repo()};
   for (const auto& r : repos) oci.push_image(r, "latest");
   before = repos[0].substr(0, repos[0].size() - 1);  // sorts just before repos[0]
   return repos;
@@ -157,7 +183,8 @@ std::vector<std::string> setup_catalog(Oci& oci, std::string& before) {
 
 void catalog_offered(Oci& oci, const HttpResponse& r) {
   if (r.status == 404 || r.status == 401 || r.status == 403 || r.status == 405) {
-    oci.ctx().skip("_catalog not offered here (" + std::to_string(r.status) + "); it is not part of OCI v1.1");
+    oci.ctx().skip("_catalog not offered here (" + std::to_string(r.status) +
+                   "); it is not part of OCI v1.1");
   }
 }
 
@@ -170,7 +197,8 @@ void catalog_list(CaseContext& ctx) {
   oci.expect_status(r, {200}, "GET _catalog?n=100&last=...");
   auto got = repos_of(oci, r);
   for (const auto& want : repos) {
-    if (std::find(got.begin(), got.end(), want) == got.end()) ctx.fail("_catalog does not list " + want, r);
+    if (std::find(got.begin(), got.end(), want) == got.end())
+      ctx.fail("_catalog does not list " + want, r);
   }
   if (!std::is_sorted(got.begin(), got.end())) ctx.fail("_catalog is not in lexical order", r);
 }
@@ -184,7 +212,8 @@ void catalog_pagination(CaseContext& ctx) {
   oci.expect_status(r, {200}, "GET _catalog?n=1&last=<first>");
   auto got = repos_of(oci, r);
   if (got != std::vector<std::string>{repos[1]}) {
-    ctx.fail("_catalog?n=1&last=" + repos[0] + ": got " + join(got) + ", want [" + repos[1] + "]", r);
+    ctx.fail("_catalog?n=1&last=" + repos[0] + ": got " + join(got) + ", want [" + repos[1] + "]",
+             r);
   }
   std::string link = r.header("Link");
   if (link.empty()) ctx.fail("_catalog?n=1 with more repositories to come has no Link header", r);
@@ -199,7 +228,12 @@ void catalog_pagination(CaseContext& ctx) {
 }
 
 #define CASE(ID, LEVEL, FN, CLAUSE) \
-  DTRC_CASE({.group = "registry", .id = ID, .clause = CLAUSE, .level = Level::LEVEL, .fn = FN, .order = 50})
+  DTRC_CASE({.group = "registry",   \
+             .id = ID,              \
+             .clause = CLAUSE,      \
+             .level = Level::LEVEL, \
+             .fn = FN,              \
+             .order = 50})
 
 CASE("tags-list", kMust, tags_list,
      "end-8a Listing Tags: 200 with {\"name\",\"tags\"}; the tags MUST be in lexical order");

@@ -22,7 +22,8 @@ std::string media_type_of(const HttpResponse& r) {
   return t;
 }
 
-void expect_manifest(Oci& oci, const HttpResponse& r, const Oci::Pushed& m, const std::string& what) {
+void expect_manifest(Oci& oci, const HttpResponse& r, const Oci::Pushed& m,
+                     const std::string& what) {
   oci.expect_status(r, {200}, what);
   if (r.body != m.body) oci.ctx().fail(what + ": the body is not the manifest as pushed", r);
 }
@@ -70,7 +71,8 @@ void manifest_put_by_digest(CaseContext& ctx) {
   Oci::Image img = oci.push_image_blobs(repo);
   std::string body = build_manifest({.config = img.config, .layers = {img.layer}});
   std::string digest = sha256_digest(body);
-  HttpResponse r = oci.put(Oci::manifest_path(repo, digest), body, {{"Content-Type", kOciManifest}});
+  HttpResponse r =
+      oci.put(Oci::manifest_path(repo, digest), body, {{"Content-Type", kOciManifest}});
   ctx.on_cleanup([&ctx, repo, digest] {
     ctx.http().send({.method = "DELETE", .target = Oci::manifest_path(repo, digest)});
   });
@@ -93,9 +95,9 @@ void manifest_get_by_digest(CaseContext& ctx) {
   Oci oci(ctx);
   std::string repo = ctx.new_repo();
   Oci::Image img = oci.push_image(repo, "latest");
-  expect_manifest(oci,
-                  oci.get(Oci::manifest_path(repo, img.manifest.digest), {{"Accept", kOciManifest}}),
-                  img.manifest, "GET manifest by digest");
+  expect_manifest(
+      oci, oci.get(Oci::manifest_path(repo, img.manifest.digest), {{"Accept", kOciManifest}}),
+      img.manifest, "GET manifest by digest");
 }
 
 void manifest_head(CaseContext& ctx) {
@@ -115,7 +117,8 @@ void manifest_head_headers(CaseContext& ctx) {
   HttpResponse r = oci.head(Oci::manifest_path(repo, "latest"), accept_all());
   oci.expect_status(r, {200}, "HEAD manifest");
   std::string d = oci.expect_header(r, "Docker-Content-Digest", "HEAD manifest");
-  if (d != img.manifest.digest) ctx.fail("HEAD manifest: Docker-Content-Digest " + d + ", want " + img.manifest.digest, r);
+  if (d != img.manifest.digest)
+    ctx.fail("HEAD manifest: Docker-Content-Digest " + d + ", want " + img.manifest.digest, r);
   std::string len = oci.expect_header(r, "Content-Length", "HEAD manifest");
   if (len != std::to_string(img.manifest.body.size())) {
     ctx.fail("HEAD manifest: Content-Length " + len + ", the manifest has " +
@@ -181,11 +184,12 @@ void manifest_exact_bytes(CaseContext& ctx) {
   // Unusual but valid JSON: indentation, key order, a trailing newline.
   auto j = nlohmann::json::parse(build_manifest({.config = img.config, .layers = {img.layer}}));
   std::string body = "{\n  \"schemaVersion\" :  2,\n\t\"config\": " + j["config"].dump() +
-                     ",\n  \"layers\":" + j["layers"].dump(3) +
-                     ",\n  \"mediaType\": \"" + kOciManifest + "\"\n}\n";
+                     ",\n  \"layers\":" + j["layers"].dump(3) + ",\n  \"mediaType\": \"" +
+                     kOciManifest + "\"\n}\n";
   Oci::Pushed m = oci.push_manifest(repo, "pretty", body, kOciManifest);
   expect_manifest(oci, oci.get(Oci::manifest_path(repo, "pretty"), accept_all()), m, "GET by tag");
-  expect_manifest(oci, oci.get(Oci::manifest_path(repo, m.digest), accept_all()), m, "GET by digest");
+  expect_manifest(oci, oci.get(Oci::manifest_path(repo, m.digest), accept_all()), m,
+                  "GET by digest");
 }
 
 // Pushes content of one manifest format by tag and reads it back with the six Accept lines
@@ -201,7 +205,8 @@ void check_format(CaseContext& ctx, const std::string& type) {
     da.platform_os = db.platform_os = "linux";
     da.platform_arch = "amd64";
     db.platform_arch = "arm64";
-    m = oci.push_manifest(repo, "multi", build_index({.media_type = type, .manifests = {da, db}}), type);
+    m = oci.push_manifest(repo, "multi", build_index({.media_type = type, .manifests = {da, db}}),
+                          type);
   } else {
     m = oci.push_image(repo, "multi", type).manifest;
   }
@@ -233,7 +238,8 @@ void manifest_blob_unknown(CaseContext& ctx) {
   Oci::Image img = oci.push_image_blobs(repo);
   Descriptor missing = describe(kOciLayer, make_layer(64));  // never pushed
   std::string body = build_manifest({.config = img.config, .layers = {img.layer, missing}});
-  HttpResponse r = oci.put(Oci::manifest_path(repo, "broken"), body, {{"Content-Type", kOciManifest}});
+  HttpResponse r =
+      oci.put(Oci::manifest_path(repo, "broken"), body, {{"Content-Type", kOciManifest}});
   if (r.status == 201) {
     ctx.on_cleanup([&ctx, repo, d = sha256_digest(body)] {
       ctx.http().send({.method = "DELETE", .target = Oci::manifest_path(repo, d)});
@@ -253,7 +259,8 @@ void manifest_invalid(CaseContext& ctx) {
                            {{"Content-Type", kOciManifest}});
   if (r.status == 201) {
     ctx.on_cleanup([&ctx, repo] {
-      ctx.http().send({.method = "DELETE", .target = Oci::manifest_path(repo, sha256_digest("{this is not json"))});
+      ctx.http().send({.method = "DELETE",
+                       .target = Oci::manifest_path(repo, sha256_digest("{this is not json"))});
     });
   }
   oci.expect_status(r, {400}, "PUT a manifest that is not JSON");
@@ -281,7 +288,8 @@ void manifest_large(CaseContext& ctx) {
   std::string probe = build_manifest(spec);
   spec.padding = 4000000 - probe.size() - 60;  // about 4 MB in all
   std::string body = build_manifest(spec);
-  HttpResponse r = oci.put(Oci::manifest_path(repo, "large"), body, {{"Content-Type", kOciManifest}});
+  HttpResponse r =
+      oci.put(Oci::manifest_path(repo, "large"), body, {{"Content-Type", kOciManifest}});
   ctx.on_cleanup([&ctx, repo, d = sha256_digest(body)] {
     ctx.http().send({.method = "DELETE", .target = Oci::manifest_path(repo, d)});
   });
@@ -295,9 +303,10 @@ void manifest_tag_invalid(CaseContext& ctx) {
   Oci oci(ctx);
   std::string repo = ctx.new_repo();
   Oci::Image img = oci.push_image(repo, "");
-  for (const std::string& tag : {std::string(129, 'a'), std::string(".dot-first"), std::string("-dash-first")}) {
-    HttpResponse r = oci.put(Oci::manifest_path(repo, tag), img.manifest.body,
-                             {{"Content-Type", kOciManifest}});
+  for (const std::string& tag :
+       {std::string(129, 'a'), std::string(".dot-first"), std::string("-dash-first")}) {
+    HttpResponse r =
+        oci.put(Oci::manifest_path(repo, tag), img.manifest.body, {{"Content-Type", kOciManifest}});
     if (r.status >= 200 && r.status < 300) {
       ctx.fail("PUT manifest with invalid tag \"" + tag.substr(0, 20) + "...\" was accepted", r);
     }
@@ -306,7 +315,12 @@ void manifest_tag_invalid(CaseContext& ctx) {
 }
 
 #define CASE(ID, LEVEL, FN, CLAUSE) \
-  DTRC_CASE({.group = "registry", .id = ID, .clause = CLAUSE, .level = Level::LEVEL, .fn = FN, .order = 30})
+  DTRC_CASE({.group = "registry",   \
+             .id = ID,              \
+             .clause = CLAUSE,      \
+             .level = Level::LEVEL, \
+             .fn = FN,              \
+             .order = 30})
 
 CASE("manifest-put-tag", kMust, manifest_put_tag,
      "end-7 Pushing Manifests: PUT by tag MUST answer 201 Created with Location");

@@ -46,8 +46,10 @@ Referrers fetch_referrers(Oci& oci, const std::string& repo, const std::string& 
   out.response = oci.get(target);
   oci.expect_status(out.response, {200}, "GET " + target);
   out.index = json::parse(out.response.body, nullptr, false);
-  if (!out.index.is_object() || !out.index.contains("manifests") || !out.index["manifests"].is_array()) {
-    oci.ctx().fail("referrers: the body is not an image index with a manifests array", out.response);
+  if (!out.index.is_object() || !out.index.contains("manifests") ||
+      !out.index["manifests"].is_array()) {
+    oci.ctx().fail("referrers: the body is not an image index with a manifests array",
+                   out.response);
   }
   for (const auto& d : out.index["manifests"]) {
     if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string()) {
@@ -90,8 +92,10 @@ Fixture setup(Oci& oci, bool with_index = true) {
   require_referrers(oci, f.repo, f.subject.manifest.digest);
   Descriptor s = f.subject.descriptor();
   f.sbom = push_referrer(oci, f.repo, s, kSbom, kArtifactConfig,
-                         {{"org.example.sbom.format", "json"}, {"org.opencontainers.image.created", "2024-01-01T00:00:00Z"}});
-  f.sig = push_referrer(oci, f.repo, s, kSig, kArtifactConfig, {{"org.example.signature.fingerprint", "abcd"}});
+                         {{"org.example.sbom.format", "json"},
+                          {"org.opencontainers.image.created", "2024-01-01T00:00:00Z"}});
+  f.sig = push_referrer(oci, f.repo, s, kSig, kArtifactConfig,
+                        {{"org.example.signature.fingerprint", "abcd"}});
   f.plain = push_referrer(oci, f.repo, s, "", kOciConfig, {});
   if (with_index) {
     std::string body = build_index({.manifests = {f.subject.descriptor()},
@@ -121,7 +125,8 @@ void manifest_subject_accepted(CaseContext& ctx) {
                                      .layers = {},
                                      .subject = missing,
                                      .artifact_type = kSbom});
-  HttpResponse r = oci.put(Oci::manifest_path(repo, sha256_digest(body)), body, {{"Content-Type", kOciManifest}});
+  HttpResponse r = oci.put(Oci::manifest_path(repo, sha256_digest(body)), body,
+                           {{"Content-Type", kOciManifest}});
   ctx.on_cleanup([&ctx, repo, d = sha256_digest(body)] {
     ctx.http().send({.method = "DELETE", .target = Oci::manifest_path(repo, d)});
   });
@@ -134,8 +139,10 @@ void manifest_subject_header(CaseContext& ctx) {
   Oci::Image img = oci.push_image(repo, "subject");
   require_referrers(oci, repo, img.manifest.digest);
   Oci::Pushed ref = push_referrer(oci, repo, img.descriptor(), kSbom, kArtifactConfig, {});
-  std::string h = oci.expect_header(ref.response, "OCI-Subject", "201 to a manifest with a subject");
-  if (h != img.manifest.digest) ctx.fail("OCI-Subject " + h + ", the subject is " + img.manifest.digest, ref.response);
+  std::string h =
+      oci.expect_header(ref.response, "OCI-Subject", "201 to a manifest with a subject");
+  if (h != img.manifest.digest)
+    ctx.fail("OCI-Subject " + h + ", the subject is " + img.manifest.digest, ref.response);
 }
 
 void referrers_list(CaseContext& ctx) {
@@ -149,10 +156,14 @@ void referrers_list(CaseContext& ctx) {
   std::set<std::string> want = {f.sbom.digest, f.sig.digest, f.plain.digest, f.index.digest};
   std::set<std::string> got;
   for (const auto& [d, _] : r.by_digest) got.insert(d);
-  if (got != want) ctx.fail("referrers lists " + std::to_string(got.size()) + " descriptors, not the 4 referrers pushed", r.response);
+  if (got != want)
+    ctx.fail("referrers lists " + std::to_string(got.size()) +
+                 " descriptors, not the 4 referrers pushed",
+             r.response);
   for (const Oci::Pushed* p : {&f.sbom, &f.sig, &f.plain, &f.index}) {
     const json& d = r.by_digest[p->digest];
-    if (d.value("mediaType", "") != p->media_type || d.value("size", -1) != static_cast<long long>(p->body.size())) {
+    if (d.value("mediaType", "") != p->media_type ||
+        d.value("size", -1) != static_cast<long long>(p->body.size())) {
       ctx.fail("descriptor of " + p->digest + " has the wrong mediaType or size", r.response);
     }
   }
@@ -162,11 +173,18 @@ void referrers_artifact_type(CaseContext& ctx) {
   Oci oci(ctx);
   Fixture f = setup(oci);
   Referrers r = fetch_referrers(oci, f.repo, f.subject.manifest.digest);
-  auto at = [&](const std::string& d) { return r.by_digest[d].value("artifactType", std::string("<absent>")); };
-  if (at(f.sbom.digest) != kSbom) ctx.fail("artifactType of the SBOM referrer is " + at(f.sbom.digest), r.response);
-  if (at(f.sig.digest) != kSig) ctx.fail("artifactType of the signature referrer is " + at(f.sig.digest), r.response);
+  auto at = [&](const std::string& d) {
+    return r.by_digest[d].value("artifactType", std::string("<absent>"));
+  };
+  if (at(f.sbom.digest) != kSbom)
+    ctx.fail("artifactType of the SBOM referrer is " + at(f.sbom.digest), r.response);
+  if (at(f.sig.digest) != kSig)
+    ctx.fail("artifactType of the signature referrer is " + at(f.sig.digest), r.response);
   if (at(f.plain.digest) != kOciConfig) {
-    ctx.fail("an image manifest without artifactType MUST be listed with its config mediaType, got " + at(f.plain.digest), r.response);
+    ctx.fail(
+        "an image manifest without artifactType MUST be listed with its config mediaType, got " +
+            at(f.plain.digest),
+        r.response);
   }
   if (r.by_digest[f.index.digest].contains("artifactType")) {
     ctx.fail("an index without artifactType MUST be listed without artifactType", r.response);
@@ -184,7 +202,8 @@ void referrers_annotations(CaseContext& ctx) {
     ctx.fail("the SBOM referrer's descriptor lacks the manifest's annotations", r.response);
   }
   const json& i = r.by_digest[f.index.digest];
-  if (!i.contains("annotations") || !i["annotations"].is_object() || i["annotations"].value("org.example.kind", "") != "index") {
+  if (!i.contains("annotations") || !i["annotations"].is_object() ||
+      i["annotations"].value("org.example.kind", "") != "index") {
     ctx.fail("the index referrer's descriptor lacks the index's annotations", r.response);
   }
 }
@@ -195,30 +214,37 @@ void referrers_unknown_digest(CaseContext& ctx) {
   Oci::Image img = oci.push_image(repo, "latest");
   require_referrers(oci, repo, img.manifest.digest);
   Referrers r = fetch_referrers(oci, repo, sha256_digest(random_bytes(20)));
-  if (!r.index["manifests"].empty()) ctx.fail("referrers of an unknown digest MUST be an empty list", r.response);
+  if (!r.index["manifests"].empty())
+    ctx.fail("referrers of an unknown digest MUST be an empty list", r.response);
 }
 
 void referrers_filter(CaseContext& ctx) {
   Oci oci(ctx);
   Fixture f = setup(oci, false);
-  Referrers r = fetch_referrers(oci, f.repo, f.subject.manifest.digest, "artifactType=" + url_encode(kSbom));
+  Referrers r =
+      fetch_referrers(oci, f.repo, f.subject.manifest.digest, "artifactType=" + url_encode(kSbom));
   std::string applied = r.response.header("OCI-Filters-Applied");
-  if (applied.find("artifactType") == std::string::npos) ctx.fail("no OCI-Filters-Applied: artifactType (filtering not supported)", r.response);
+  if (applied.find("artifactType") == std::string::npos)
+    ctx.fail("no OCI-Filters-Applied: artifactType (filtering not supported)", r.response);
 }
 
 void referrers_filter_consistent(CaseContext& ctx) {
   Oci oci(ctx);
   Fixture f = setup(oci, false);
-  Referrers r = fetch_referrers(oci, f.repo, f.subject.manifest.digest, "artifactType=" + url_encode(kSbom));
+  Referrers r =
+      fetch_referrers(oci, f.repo, f.subject.manifest.digest, "artifactType=" + url_encode(kSbom));
   std::string applied = r.response.header("OCI-Filters-Applied");
   std::set<std::string> got;
   for (const auto& [d, _] : r.by_digest) got.insert(d);
   if (applied.find("artifactType") != std::string::npos) {
     if (got != std::set<std::string>{f.sbom.digest}) {
-      ctx.fail("OCI-Filters-Applied: artifactType, but the list is not exactly the " + std::string(kSbom) + " referrer", r.response);
+      ctx.fail("OCI-Filters-Applied: artifactType, but the list is not exactly the " +
+                   std::string(kSbom) + " referrer",
+               r.response);
     }
   } else if (got != std::set<std::string>{f.sbom.digest, f.sig.digest, f.plain.digest}) {
-    ctx.fail("no OCI-Filters-Applied, so the list must be unfiltered (all 3 referrers)", r.response);
+    ctx.fail("no OCI-Filters-Applied, so the list must be unfiltered (all 3 referrers)",
+             r.response);
   }
 }
 
@@ -239,7 +265,8 @@ void referrers_subject_missing(CaseContext& ctx) {
   Descriptor future = describe(kOciManifest, "{\"not\":\"pushed yet " + random_hex(8) + "\"}");
   Oci::Pushed ref = push_referrer(oci, repo, future, kSbom, kArtifactConfig, {});
   Referrers r = fetch_referrers(oci, repo, future.digest);
-  if (!r.by_digest.count(ref.digest)) ctx.fail("a referrer pushed before its subject is not listed", r.response);
+  if (!r.by_digest.count(ref.digest))
+    ctx.fail("a referrer pushed before its subject is not listed", r.response);
 }
 
 void referrers_after_delete(CaseContext& ctx) {
@@ -250,19 +277,26 @@ void referrers_after_delete(CaseContext& ctx) {
   oci.expect_status(d, {202}, "DELETE a referrer manifest");
   Referrers r = fetch_referrers(oci, f.repo, f.subject.manifest.digest);
   if (r.by_digest.count(f.sig.digest)) ctx.fail("a deleted referrer is still listed", r.response);
-  if (!r.by_digest.count(f.sbom.digest)) ctx.fail("deleting one referrer dropped another", r.response);
+  if (!r.by_digest.count(f.sbom.digest))
+    ctx.fail("deleting one referrer dropped another", r.response);
 }
 
 #define CASE(ID, LEVEL, FN, CLAUSE) \
-  DTRC_CASE({.group = "registry", .id = ID, .clause = CLAUSE, .level = Level::LEVEL, .fn = FN, .order = 60})
+  DTRC_CASE({.group = "registry",   \
+             .id = ID,              \
+             .clause = CLAUSE,      \
+             .level = Level::LEVEL, \
+             .fn = FN,              \
+             .order = 60})
 
-DTRC_CASE({.group = "registry",
-           .id = "referrers-supported",
-           .clause = "end-12a Listing Referrers (Content Discovery, which a registry claiming it MUST "
-                     "implement whole): 200, and MUST NOT answer 404",
-           .level = Level::kMust,
-           .fn = referrers_supported,
-           .order = 59});
+DTRC_CASE(
+    {.group = "registry",
+     .id = "referrers-supported",
+     .clause = "end-12a Listing Referrers (Content Discovery, which a registry claiming it MUST "
+               "implement whole): 200, and MUST NOT answer 404",
+     .level = Level::kMust,
+     .fn = referrers_supported,
+     .order = 59});
 CASE("manifest-subject-accepted", kMust, manifest_subject_accepted,
      "Push: a registry MUST initially accept an otherwise valid manifest whose subject does "
      "not exist in the repository");

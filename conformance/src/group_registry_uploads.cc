@@ -1,6 +1,9 @@
 // Group `registry`, pushing blobs: POST then PUT (end-4a, end-6), single POST (end-4b),
 // chunked PATCH with ordering rules and 416 (end-5), Transfer-Encoding: chunked, upload
 // status (end-13), cancel (end-14), cross-repository mount (end-11).
+#include <cstdlib>
+#include <memory>
+
 #include "digest.h"
 #include "registry_ops.h"
 
@@ -15,6 +18,10 @@ struct Session {
   std::string location;  // absolute; updated from each PATCH answer
   std::string first_location;
   std::size_t chunk = 1024;
+  // The newest location, shared with the cleanup that cancels the upload: a registry may
+  // sign the offset into the URL and refuse an older one.
+  std::shared_ptr<std::string> latest = std::make_shared<std::string>();
+  void move_to(std::string loc) { location = *latest = std::move(loc); }
 };
 
 Session open_session(Oci& oci, const std::string& repo) {
@@ -24,24 +31,27 @@ Session open_session(Oci& oci, const std::string& repo) {
   if (r.status != 202 || !r.has_header("Location")) {
     oci.ctx().blocked("POST " + Oci::uploads_path(repo), r);
   }
-  s.location = s.first_location = HttpClient::resolve(r.url, r.header("Location"));
+  s.first_location = HttpClient::resolve(r.url, r.header("Location"));
+  s.move_to(s.first_location);
   if (r.has_header("OCI-Chunk-Min-Length")) {
     std::size_t min = std::strtoull(r.header("OCI-Chunk-Min-Length").c_str(), nullptr, 10);
-    if (min > (16u << 20)) oci.ctx().skip("OCI-Chunk-Min-Length " + std::to_string(min) + " is too large for this case");
+    if (min > (16u << 20))
+      oci.ctx().skip("OCI-Chunk-Min-Length " + std::to_string(min) + " is too large for this case");
     s.chunk = std::max<std::size_t>(s.chunk, min);
   }
   CaseContext* ctx = &oci.ctx();
-  std::string loc = s.location;
-  ctx->on_cleanup([ctx, loc] { ctx->http().send({.method = "DELETE", .target = loc}); });
+  ctx->on_cleanup(
+      [ctx, latest = s.latest] { ctx->http().send({.method = "DELETE", .target = *latest}); });
   return s;
 }
 
 HttpResponse patch_chunk(Oci& oci, Session& s, const std::string& bytes, std::size_t first) {
   Headers h = kOctet;
-  h.push_back({"Content-Range", std::to_string(first) + "-" + std::to_string(first + bytes.size() - 1)});
+  h.push_back(
+      {"Content-Range", std::to_string(first) + "-" + std::to_string(first + bytes.size() - 1)});
   HttpResponse r = oci.patch(s.location, bytes, h);
   if (r.status == 202 && r.has_header("Location")) {
-    s.location = HttpClient::resolve(r.url, r.header("Location"));
+    s.move_to(HttpClient::resolve(r.url, r.header("Location")));
   }
   return r;
 }
@@ -103,20 +113,24 @@ void push_put_location_pullable(CaseContext& ctx) {
 void push_single_post(CaseContext& ctx) {
   Oci oci(ctx);
   std::string repo = ctx.new_repo(), bytes = make_layer(900), digest = sha256_digest(bytes);
-  HttpResponse r = oci.post(Oci::add_query(Oci::uploads_path(repo), "digest=" + digest), bytes, kOctet);
+  HttpResponse r =
+      oci.post(Oci::add_query(Oci::uploads_path(repo), "digest=" + digest), bytes, kOctet);
   cleanup_blob(ctx, repo, digest);
   oci.expect_status(r, {201, 202}, "POST /blobs/uploads/?digest= with the blob");
   oci.location(r, "POST /blobs/uploads/?digest=");
   if (r.status == 202) {
     ctx.note("single-POST upload not supported (202, the client goes on with PUT)");
-    ctx.on_cleanup([&ctx, loc = oci.location(r, "")] { ctx.http().send({.method = "DELETE", .target = loc}); });
+    ctx.on_cleanup([&ctx, loc = oci.location(r, "")] {
+      ctx.http().send({.method = "DELETE", .target = loc});
+    });
   }
 }
 
 void push_single_post_complete(CaseContext& ctx) {
   Oci oci(ctx);
   std::string repo = ctx.new_repo(), bytes = make_layer(900), digest = sha256_digest(bytes);
-  HttpResponse r = oci.post(Oci::add_query(Oci::uploads_path(repo), "digest=" + digest), bytes, kOctet);
+  HttpResponse r =
+      oci.post(Oci::add_query(Oci::uploads_path(repo), "digest=" + digest), bytes, kOctet);
   cleanup_blob(ctx, repo, digest);
   if (r.status == 201) {
     std::string loc = oci.location(r, "201 to a single POST");
@@ -174,7 +188,8 @@ void push_chunked_final_put(CaseContext& ctx) {
   if (p1.status != 202) ctx.blocked("PATCH first chunk", p1);
   Headers h = kOctet;
   h.push_back({"Content-Range", std::to_string(s.chunk) + "-" + std::to_string(bytes.size() - 1)});
-  HttpResponse done = oci.put(Oci::add_query(s.location, "digest=" + digest), bytes.substr(s.chunk), h);
+  HttpResponse done =
+      oci.put(Oci::add_query(s.location, "digest=" + digest), bytes.substr(s.chunk), h);
   cleanup_blob(ctx, repo, digest);
   oci.expect_status(done, {201}, "PUT carrying the final chunk");
   expect_blob(oci, repo, digest, bytes, "final chunk in the PUT");
@@ -185,10 +200,11 @@ void push_streamed(CaseContext& ctx) {
   std::string repo = ctx.new_repo();
   Session s = open_session(oci, repo);
   std::string bytes = make_layer(20000), digest = sha256_digest(bytes);
-  HttpResponse p = oci.send({.method = "PATCH", .target = s.location, .headers = kOctet,
-                             .body = bytes, .chunked = true});
+  HttpResponse p = oci.send(
+      {.method = "PATCH", .target = s.location, .headers = kOctet, .body = bytes, .chunked = true});
   oci.expect_status(p, {202}, "PATCH with a Transfer-Encoding: chunked body");
   std::string loc = oci.location(p, "PATCH with a chunked body");
+  s.move_to(loc);
   HttpResponse done = oci.put(Oci::add_query(loc, "digest=" + digest), "");
   cleanup_blob(ctx, repo, digest);
   oci.expect_status(done, {201}, "PUT closing the streamed upload");
@@ -246,11 +262,12 @@ void upload_status_after_416(CaseContext& ctx) {
   if (p1.status != 202) ctx.blocked("PATCH first chunk", p1);
   std::string good = s.location;
   HttpResponse bad = patch_chunk(oci, s, bytes.substr(s.chunk + 10), s.chunk + 10);
-  if (bad.status != 416) ctx.skip("no 416 to an out-of-order chunk (see upload-chunk-out-of-order)");
+  if (bad.status != 416)
+    ctx.skip("no 416 to an out-of-order chunk (see upload-chunk-out-of-order)");
   HttpResponse st = oci.get(good);
   oci.expect_status(st, {204}, "GET <location> after a 416");
   expect_range(oci, st, s.chunk - 1, "GET upload status after a 416");
-  s.location = oci.location(st, "GET upload status after a 416");
+  s.move_to(oci.location(st, "GET upload status after a 416"));
   HttpResponse p2 = patch_chunk(oci, s, bytes.substr(s.chunk), s.chunk);
   oci.expect_status(p2, {202}, "PATCH resuming at the offset the status gave");
   HttpResponse done = oci.put(Oci::add_query(s.location, "digest=" + digest), "");
@@ -323,7 +340,8 @@ void upload_chunk_length_mismatch(CaseContext& ctx) {
   if (!Oci::error_codes(r).empty()) {
     auto codes = Oci::error_codes(r);
     bool ok = false;
-    for (const auto& c : codes) ok = ok || c == "SIZE_INVALID" || c == "BLOB_UPLOAD_INVALID" || c == "RANGE_INVALID";
+    for (const auto& c : codes)
+      ok = ok || c == "SIZE_INVALID" || c == "BLOB_UPLOAD_INVALID" || c == "RANGE_INVALID";
     if (!ok) ctx.fail("error code " + codes[0] + " is not SIZE_INVALID or BLOB_UPLOAD_INVALID", r);
   }
 }
@@ -332,7 +350,8 @@ void mount_from(CaseContext& ctx) {
   Oci oci(ctx);
   std::string from = ctx.new_repo(), to = ctx.new_repo();
   std::string digest = oci.push_blob(from, make_layer(1200));
-  HttpResponse r = oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + from));
+  HttpResponse r =
+      oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + from));
   cleanup_blob(ctx, to, digest);
   if (r.status == 202 && r.has_header("Location")) {
     ctx.on_cleanup([&ctx, loc = HttpClient::resolve(r.url, r.header("Location"))] {
@@ -347,7 +366,8 @@ void mount_from_result(CaseContext& ctx) {
   std::string from = ctx.new_repo(), to = ctx.new_repo();
   std::string bytes = make_layer(1200);
   std::string digest = oci.push_blob(from, bytes);
-  HttpResponse r = oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + from));
+  HttpResponse r =
+      oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + from));
   cleanup_blob(ctx, to, digest);
   if (r.status == 201) {
     oci.location(r, "201 to a mount");
@@ -365,9 +385,11 @@ void mount_from_result(CaseContext& ctx) {
 void mount_unknown_source(CaseContext& ctx) {
   Oci oci(ctx);
   std::string to = ctx.new_repo();
-  std::string nowhere = ctx.options().ns + "/c-" + ctx.run().run_id() + "-nonexistent-" + random_hex(6);
+  std::string nowhere =
+      ctx.options().ns + "/c-" + ctx.run().run_id() + "-nonexistent-" + random_hex(6);
   std::string bytes = make_layer(700), digest = sha256_digest(bytes);
-  HttpResponse r = oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + nowhere));
+  HttpResponse r =
+      oci.post(Oci::add_query(Oci::uploads_path(to), "mount=" + digest + "&from=" + nowhere));
   cleanup_blob(ctx, to, digest);
   oci.expect_status(r, {202}, "POST ?mount= of a blob from a repository that does not exist");
   std::string loc = oci.location(r, "202 to a mount that cannot happen");
@@ -377,7 +399,12 @@ void mount_unknown_source(CaseContext& ctx) {
 }
 
 #define CASE(ID, LEVEL, FN, CLAUSE) \
-  DTRC_CASE({.group = "registry", .id = ID, .clause = CLAUSE, .level = Level::LEVEL, .fn = FN, .order = 20})
+  DTRC_CASE({.group = "registry",   \
+             .id = ID,              \
+             .clause = CLAUSE,      \
+             .level = Level::LEVEL, \
+             .fn = FN,              \
+             .order = 20})
 
 CASE("push-post-put", kMust, push_post_put,
      "end-4a/end-6 POST then PUT: POST MUST answer 202 with Location; PUT <location>?digest= "

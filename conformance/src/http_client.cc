@@ -155,6 +155,7 @@ struct HttpClient::Impl {
     c->set_read_timeout(t, 0);
     c->set_write_timeout(t, 0);
     c->set_keep_alive(true);
+    c->set_tcp_nodelay(true);
     c->set_follow_location(false);
     c->set_url_encode(false);
     c->set_decompress(false);
@@ -217,14 +218,13 @@ struct HttpClient::Impl {
       std::lock_guard<std::mutex> lock(mu);
       deadline = Clock::time_point::max();
     }
-    const double elapsed =
-        std::chrono::duration<double>(Clock::now() - started).count();
+    const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
 
     std::string rt = r.method + " " + url + " HTTP/1.1\n";
     for (const auto& [name, value] : hr.headers) {
-      rt += name + ": " + (iequals(name, "Authorization") ? value.substr(0, value.find(' ')) +
-                                                                  " <redacted>"
-                                                            : value) +
+      rt += name + ": " +
+            (iequals(name, "Authorization") ? value.substr(0, value.find(' ')) + " <redacted>"
+                                            : value) +
             "\n";
     }
     if (!r.body.empty()) {
@@ -247,10 +247,10 @@ struct HttpClient::Impl {
         case httplib::Error::SSLLoadingCerts:
         case httplib::Error::SSLServerVerification:
           out.error_kind = TransportError::kTls;
-          out.error = "TLS error talking to " + su.origin + ": " + httplib::to_string(err) +
-                      (err == httplib::Error::SSLServerVerification
-                           ? " (use --ca FILE or --insecure)"
-                           : "");
+          out.error =
+              "TLS error talking to " + su.origin + ": " + httplib::to_string(err) +
+              (err == httplib::Error::SSLServerVerification ? " (use --ca FILE or --insecure)"
+                                                            : "");
           break;
         case httplib::Error::Read:
           if (elapsed + 0.25 >= config.timeout_seconds) {
@@ -311,8 +311,8 @@ struct HttpClient::Impl {
       std::string key = TokenCache::key_for(*bearer);
       if (tried.count(key)) {
         auth_problem = "the registry rejected the token it issued for \"" +
-                       (bearer->params.count("scope") ? bearer->params.at("scope") : "") +
-                       "\"" + (config.user.empty() ? " (no credentials given)" : "");
+                       (bearer->params.count("scope") ? bearer->params.at("scope") : "") + "\"" +
+                       (config.user.empty() ? " (no credentials given)" : "");
         return false;
       }
       tried.insert(key);

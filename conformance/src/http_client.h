@@ -21,10 +21,10 @@ using Headers = std::vector<Header>;
 struct HttpRequest {
   std::string method = "GET";
   std::string target;  // "/v2/..." (relative to the base URL) or an absolute URL
-  Headers headers{};    // sent as given, repeated names as separate lines
+  Headers headers{};   // sent as given, repeated names as separate lines
   std::string body{};
-  bool chunked = false;         // send body with Transfer-Encoding: chunked, no length
-  bool authenticate = true;     // answer WWW-Authenticate challenges
+  bool chunked = false;          // send body with Transfer-Encoding: chunked, no length
+  bool authenticate = true;      // answer WWW-Authenticate challenges
   bool follow_redirects = true;  // on GET/HEAD only
 };
 

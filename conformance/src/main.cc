@@ -43,12 +43,13 @@ int main(int argc, char** argv) {
                                .insecure = options.insecure,
                                .timeout_seconds = options.timeout_seconds,
                                .verbose = options.verbose});
+  // Before the preflight, so the 401s of the first challenge count as seen answers too.
+  RunState state(options, http);
   if (std::string problem = preflight(http); !problem.empty()) {
     std::cerr << "dtr-conformance: " << options.url << ": " << problem << "\n";
     return 2;
   }
 
-  RunState state(options, http);
   std::cout << "dtr-conformance: " << options.url << " profile " << options.profile
             << ", namespace " << options.ns << ", run " << state.run_id() << ", "
             << selection.cases.size() << " cases\n"

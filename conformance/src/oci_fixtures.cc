@@ -64,7 +64,8 @@ std::string build_manifest(const ManifestSpec& spec) {
   for (const auto& l : spec.layers) j["layers"].push_back(descriptor_json(l));
   if (spec.subject) j["subject"] = descriptor_json(*spec.subject);
   auto annotations = spec.annotations;
-  if (spec.padding > 0) annotations["org.example.conformance.padding"] = std::string(spec.padding, 'p');
+  if (spec.padding > 0)
+    annotations["org.example.conformance.padding"] = std::string(spec.padding, 'p');
   if (!annotations.empty()) j["annotations"] = annotations;
   return j.dump();
 }

@@ -12,6 +12,16 @@ namespace dtrc {
 HttpResponse Oci::send(const HttpRequest& req) {
   HttpResponse r = ctx_.http().send(req);
   if (!r.ok()) ctx_.fail(req.method + " " + req.target + ": " + r.error, r);
+  if (r.status == 401 && !ctx_.http().auth_problem().empty()) {
+    // The suite cannot act in its namespace: that is the operator's problem, not a
+    // verdict on the registry.
+    CaseFailed f;
+    f.reason = "authentication failed for " + req.method + " " + req.target + ": " +
+               ctx_.http().auth_problem();
+    f.evidence = r.request_text + "\n" + r.text();
+    f.fatal = true;
+    throw f;
+  }
   return r;
 }
 
@@ -28,17 +38,19 @@ HttpResponse Oci::del(const std::string& target) {
 }
 
 HttpResponse Oci::post(const std::string& target, std::string body, Headers headers) {
-  return send({.method = "POST", .target = target, .headers = std::move(headers),
-               .body = std::move(body)});
+  return send(
+      {.method = "POST", .target = target, .headers = std::move(headers), .body = std::move(body)});
 }
 
 HttpResponse Oci::put(const std::string& target, std::string body, Headers headers) {
-  return send({.method = "PUT", .target = target, .headers = std::move(headers),
-               .body = std::move(body)});
+  return send(
+      {.method = "PUT", .target = target, .headers = std::move(headers), .body = std::move(body)});
 }
 
 HttpResponse Oci::patch(const std::string& target, std::string body, Headers headers) {
-  return send({.method = "PATCH", .target = target, .headers = std::move(headers),
+  return send({.method = "PATCH",
+               .target = target,
+               .headers = std::move(headers),
                .body = std::move(body)});
 }
 
@@ -150,8 +162,8 @@ Oci::Image Oci::push_image(const std::string& repo, const std::string& reference
   spec.config = img.config;
   spec.layers = {img.layer};
   std::string body = build_manifest(spec);
-  img.manifest = push_manifest(repo, reference.empty() ? sha256_digest(body) : reference, body,
-                               media_type);
+  img.manifest =
+      push_manifest(repo, reference.empty() ? sha256_digest(body) : reference, body, media_type);
   return img;
 }
 

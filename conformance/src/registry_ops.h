@@ -19,7 +19,8 @@ class Oci {
   explicit Oci(CaseContext& ctx) : ctx_(ctx) {}
   CaseContext& ctx() { return ctx_; }
 
-  // Any HTTP answer is returned; no answer at all fails the case.
+  // Any HTTP answer is returned; no answer at all fails the case, and a 401 the client
+  // could not answer (no or refused credentials) stops the run.
   HttpResponse send(const HttpRequest& req);
   HttpResponse get(const std::string& target, Headers headers = {});
   HttpResponse head(const std::string& target, Headers headers = {});
@@ -60,8 +61,7 @@ class Oci {
   // Descriptors of blobs already pushed for an image, without pushing a manifest.
   Image push_image_blobs(const std::string& repo, const std::string& media_type = kOciManifest);
 
-  // The repository's deletion switch, learnt from the first DELETE a case sends: a
-  // registry may disable deletion (400/405, or 405 UNSUPPORTED).
+  // The statuses end-9/end-10 give a registry whose deletion is disabled: 400 or 405.
   static bool deletion_disabled_status(int status) { return status == 400 || status == 405; }
 
   static std::string blob_path(const std::string& repo, const std::string& digest);

@@ -57,8 +57,8 @@ std::string format_result(const CaseResult& r) {
 }
 
 std::string format_summary(const RunReport& report) {
-  return std::to_string(report.passed) + " passed, " + std::to_string(report.failed) +
-         " failed, " + std::to_string(report.skipped) + " skipped";
+  return std::to_string(report.passed) + " passed, " + std::to_string(report.failed) + " failed, " +
+         std::to_string(report.skipped) + " skipped";
 }
 
 std::string format_list(const std::vector<const CaseInfo*>& cases) {
@@ -111,8 +111,8 @@ std::string write_junit(const std::string& path, const RunReport& report) {
   for (const auto& r : report.results) by_group[r.info->group].push_back(&r);
   std::ostringstream x;
   x << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  x << "<testsuites name=\"dtr-conformance\" tests=\"" << report.results.size()
-    << "\" failures=\"" << report.failed << "\" skipped=\"" << report.skipped << "\">\n";
+  x << "<testsuites name=\"dtr-conformance\" tests=\"" << report.results.size() << "\" failures=\""
+    << report.failed << "\" skipped=\"" << report.skipped << "\">\n";
   for (const auto& [group, results] : by_group) {
     int failures = 0, skipped = 0;
     double seconds = 0;

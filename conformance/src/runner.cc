@@ -57,12 +57,10 @@ std::string preflight(HttpClient& http) {
                     r.body.find("<HTML") != std::string::npos;
   if (r.status != 200) {
     return "GET " + url + " answered " + std::to_string(r.status) + " " + r.reason +
-           (html ? " with an HTML page" : "") +
-           ": this URL does not serve the registry API (/v2/)";
+           (html ? " with an HTML page" : "") + ": this URL does not serve the registry API (/v2/)";
   }
   if (html && !r.has_header("Docker-Distribution-API-Version")) {
-    return "GET " + url +
-           " answered an HTML page: this looks like a web site, not a registry API";
+    return "GET " + url + " answered an HTML page: this looks like a web site, not a registry API";
   }
   return "";
 }
@@ -90,10 +88,11 @@ RunReport run_cases(RunState& state, const std::vector<const CaseInfo*>& cases,
           res.outcome = Outcome::kPass;
           for (const auto& n : ctx.notes()) res.reason += (res.reason.empty() ? "" : "; ") + n;
         } catch (const CaseFailed& f) {
-          res.outcome = Outcome::kFail;
-          res.reason = f.reason;
-          res.evidence = f.evidence;
+          res.outcome = f.fatal ? Outcome::kSkip : Outcome::kFail;
+          res.reason = f.fatal ? "not run: " + f.reason : f.reason;
+          res.evidence = f.fatal ? "" : f.evidence;
           transport = f.transport;
+          if (f.fatal) report.aborted = f.reason;
         } catch (const CaseSkipped& s) {
           res.outcome = Outcome::kSkip;
           res.reason = s.reason;
@@ -111,8 +110,7 @@ RunReport run_cases(RunState& state, const std::vector<const CaseInfo*>& cases,
         report.aborted = "the registry stopped answering (" + res.reason + ")";
       }
     }
-    res.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     switch (res.outcome) {
       case Outcome::kPass:
         ++report.passed;
