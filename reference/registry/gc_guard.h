@@ -11,15 +11,32 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace dtr::registry {
 
 class GcGuard {
  public:
+  // The digests one write relies on, pinned until the write is over: GC cannot doom a
+  // pinned digest, and a pin released during a mark counts as a use for that mark (the
+  // mark may have scanned storage before the write landed).
+  class Pins {
+   public:
+    explicit Pins(GcGuard* guard) : guard_(guard) {}
+    ~Pins();
+    Pins(const Pins&) = delete;
+    Pins& operator=(const Pins&) = delete;
+
+   private:
+    friend class GcGuard;
+    GcGuard* guard_;
+    std::vector<std::string> digests_;
+  };
+
   // A write relies on `digest`. False when GC is deleting it.
-  bool Use(const std::string& digest);
-  // Waits while GC deletes `digest`, then records the use.
-  void UseAfterDelete(const std::string& digest);
+  bool Use(const std::string& digest, Pins* pins);
+  // Waits while GC deletes `digest`, then pins it.
+  void UseAfterDelete(const std::string& digest, Pins* pins);
 
   // GC side.
   void BeginMark();
@@ -33,6 +50,7 @@ class GcGuard {
   bool marking_ = false;
   std::unordered_set<std::string> used_;  // since BeginMark
   std::unordered_set<std::string> doomed_;
+  std::unordered_multiset<std::string> pinned_;
 };
 
 }  // namespace dtr::registry

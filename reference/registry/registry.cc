@@ -147,7 +147,8 @@ Result<bool> Registry::MountBlob(const std::string& repo, const std::string& fro
     if (link.status().is(Code::kNotFound)) return false;
     return link.status();
   }
-  if (!gc_guard_.Use(digest.str())) return false;  // being garbage-collected
+  GcGuard::Pins pins(&gc_guard_);
+  if (!gc_guard_.Use(digest.str(), &pins)) return false;  // being garbage-collected
   auto st = driver_->Stat(layout::BlobData(digest));
   if (!st.ok()) return false;
   if (Status s = driver_->PutContent(layout::LayerLink(repo, digest), digest.str()); !s.ok()) {
@@ -346,7 +347,8 @@ Result<BlobInfo> Registry::CompleteUpload(const std::string& repo, const std::st
                   oci::kDigestInvalid);
   }
   std::string blob = layout::BlobData(digest);
-  gc_guard_.UseAfterDelete(digest.str());
+  GcGuard::Pins pins(&gc_guard_);
+  gc_guard_.UseAfterDelete(digest.str(), &pins);
   auto existing = driver_->Stat(blob);
   if (existing.ok() && existing->size == size) {
     // Already stored (another push won the race): drop this copy.
@@ -523,8 +525,10 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
     digest = ComputeDigest(body);
   }
 
+  // Everything this manifest relies on stays pinned until it is written.
+  GcGuard::Pins pins(&gc_guard_);
   for (const Digest& blob : m.RequiredBlobs()) {
-    auto st = gc_guard_.Use(blob.str())
+    auto st = gc_guard_.Use(blob.str(), &pins)
                   ? StatBlob(repo, blob)
                   : Result<BlobInfo>(Status(Code::kNotFound, "being garbage-collected"));
     if (!st.ok()) {
@@ -538,7 +542,7 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
     }
   }
   for (const Descriptor& child : m.manifests) {
-    auto link = gc_guard_.Use(child.digest.str())
+    auto link = gc_guard_.Use(child.digest.str(), &pins)
                     ? ReadLink(layout::RevisionLink(repo, child.digest))
                     : Result<Digest>(Status(Code::kNotFound, "being garbage-collected"));
     if (!link.ok()) {
@@ -554,7 +558,7 @@ Result<PutManifestResult> Registry::PutManifest(const std::string& repo,
 
   std::lock_guard lock(RepoLock(repo));
   std::string blob = layout::BlobData(digest);
-  gc_guard_.UseAfterDelete(digest.str());
+  gc_guard_.UseAfterDelete(digest.str(), &pins);
   if (!driver_->Stat(blob).ok()) {
     if (Status s = driver_->PutContent(blob, body); !s.ok()) return s;
   }
