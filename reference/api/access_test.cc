@@ -125,7 +125,8 @@ TEST_F(AccessTest, RepositoryTeamAccess) {
   ASSERT_EQ(r.status, 200) << r;
   EXPECT_EQ(r.Json()["repository"]["name"], "app");
   std::map<std::string, std::string> levels;
-  for (const auto& a : r.Json()["teamAccessList"]) levels[a["team"]["name"]] = a["accessLevel"];
+  json body = r.Json();
+  for (const auto& a : body["teamAccessList"]) levels[a["team"]["name"]] = a["accessLevel"];
   EXPECT_EQ(levels, (std::map<std::string, std::string>{
                         {"admins", "admin"}, {"readers", "read-only"}, {"writers", "read-write"}}));
   // Grant, change, revoke.
@@ -257,6 +258,11 @@ TEST_F(AccessTest, PrivateRepositoryOfAnotherUserIsIndistinguishableFromNone) {
         << p.method << " " << p.path;
     EXPECT_EQ(secret.body.find("hush"), std::string::npos);
   }
+  // Creating one in B's namespace is refused before the name is looked at.
+  auto create_secret = Do(a, "POST", "/api/v0/repositories/userb", R"({"name":"secret"})");
+  auto create_none = Do(a, "POST", "/api/v0/repositories/userb", R"({"name":"nothing"})");
+  EXPECT_EQ(create_secret.status, 403);
+  EXPECT_EQ(create_secret.body, create_none.body);
   auto mine = Get(a, "/api/v0/accounts/usera/repositoryAccess/userb/secret");
   auto none = Get(a, "/api/v0/accounts/usera/repositoryAccess/userb/nothing");
   EXPECT_EQ(mine.status, 404);

@@ -120,7 +120,8 @@ TEST_F(AccountsTest, ListFiltersAndPages) {
   auto me = As("user-a");
   auto names = [](const Reply& r) {
     std::vector<std::string> out;
-    for (const auto& a : r.Json()["accounts"]) out.push_back(a["name"]);
+    json body = r.Json();
+    for (const auto& a : body["accounts"]) out.push_back(a["name"]);
     return out;
   };
   auto r = Get(me, "/enzi/v0/accounts?filter=orgs");
@@ -277,7 +278,8 @@ TEST_F(AccountsTest, UserOrganizationsHidePrivateMemberships) {
   ASSERT_TRUE(identity_->SetOrgMember({hidden->id, bob->id, true, false}).ok());
   auto orgs = [](const Reply& r) {
     std::vector<std::string> out;
-    for (const auto& m : r.Json()["memberOrgs"]) out.push_back(m["org"]["name"]);
+    json body = r.Json();
+    for (const auto& m : body["memberOrgs"]) out.push_back(m["org"]["name"]);
     return out;
   };
   auto r = Get(As("bob"), "/enzi/v0/accounts/bob/organizations");
@@ -308,7 +310,8 @@ class OrgsTest : public ApiFixture {
   }
   static std::vector<std::string> Members(const Reply& r) {
     std::vector<std::string> out;
-    for (const auto& m : r.Json()["members"]) out.push_back(m["member"]["name"]);
+    json body = r.Json();
+    for (const auto& m : body["members"]) out.push_back(m["member"]["name"]);
     return out;
   }
 };

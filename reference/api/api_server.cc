@@ -49,6 +49,9 @@ bool ApiServer::Handle(http::Request& req, http::Response& res, const access::Pr
   Call call(req, res, who, deps_, match.params);
   if (match.route == nullptr) {
     if (match.allowed.empty()) {
+      for (const auto& delegate : deps_.delegates) {
+        if (delegate(req, res, who)) return true;
+      }
       call.Fail(err::kNotFound, "no API endpoint " + req.path);
     } else {
       std::string allow;

@@ -10,11 +10,13 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "access/policy.h"
 #include "access/principal.h"
 #include "api/route_table.h"
 #include "app/dtr_settings.h"
+#include "auth/password.h"
 #include "http/message.h"
 #include "meta/identity_store.h"
 #include "meta/meta_store.h"
@@ -30,16 +32,23 @@ struct ApiDeps {
   app::SettingsStore* settings = nullptr;
   // Told about each event after it is stored (webhooks, audit logs); may be empty.
   std::function<void(const meta::Event&)> on_event;
+  // Other services under /api/v0 (jobs, webhooks, pruning policies), asked in order about
+  // paths no route here matches; each returns false when the path is not its own. Only when
+  // none takes it is the reply 404.
+  std::vector<std::function<bool(http::Request&, http::Response&, const access::Principal&)>>
+      delegates;
   // info.version of the OpenAPI document.
   std::string version = "2.7.0-reference";
   // PBKDF2 cost for new password hashes; tests lower it.
-  int password_iterations = 210000;
+  int password_iterations = auth::kDefaultPbkdf2Iterations;
 };
 
 class ApiServer {
  public:
   explicit ApiServer(ApiDeps deps);
   ~ApiServer();
+  ApiServer(const ApiServer&) = delete;  // routes hold `this`
+  ApiServer& operator=(const ApiServer&) = delete;
 
   // Serves requests under /api/v0 and /enzi/v0; false (response untouched) for other paths.
   bool Handle(http::Request& req, http::Response& res, const access::Principal& who);

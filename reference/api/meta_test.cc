@@ -85,7 +85,8 @@ class EventsTest : public MetaTest {
   }
   static std::vector<std::string> Summary(const Reply& r) {
     std::vector<std::string> out;
-    for (const auto& e : r.Json()["events"]) {
+    json body = r.Json();
+    for (const auto& e : body["events"]) {
       out.push_back(e["type"].get<std::string>() + " " + e["repository"].get<std::string>());
     }
     return out;
@@ -311,6 +312,30 @@ TEST_F(MetaTest, UnknownRoutesAndMethods) {
   EXPECT_EQ(r.Header("Allow"), "GET");
   r = Do(As("alice"), "POST", "/api/v0/repositories/alice/app/tags/v1");
   EXPECT_EQ(r.Header("Allow"), "DELETE, GET");
+  // Paths no route matches go to the delegates first.
+  ApiDeps deps = api_->deps();
+  std::vector<std::string> asked;
+  deps.delegates.push_back([&](http::Request& req, http::Response& res, const access::Principal&) {
+    asked.push_back(req.path);
+    if (req.path != "/api/v0/jobs") return false;
+    res.status = 202;
+    return true;
+  });
+  ApiServer with_jobs(std::move(deps));
+  http::Request jobs;
+  jobs.method = "GET";
+  jobs.path = "/api/v0/jobs";
+  http::Response jobs_res;
+  ASSERT_TRUE(with_jobs.Handle(jobs, jobs_res, As("admin")));
+  EXPECT_EQ(jobs_res.status, 202);
+  jobs.path = "/api/v0/nothing";
+  ASSERT_TRUE(with_jobs.Handle(jobs, jobs_res, As("admin")));
+  EXPECT_EQ(jobs_res.status, 404);
+  jobs.method = "PUT";
+  jobs.path = "/api/v0/repositories";  // a known path: 405, not the delegates' business
+  ASSERT_TRUE(with_jobs.Handle(jobs, jobs_res, As("admin")));
+  EXPECT_EQ(jobs_res.status, 405);
+  EXPECT_EQ(asked, (std::vector<std::string>{"/api/v0/jobs", "/api/v0/nothing"}));
   // A trailing slash is the same route.
   EXPECT_EQ(Get(As("alice"), "/api/v0/repositories/").status, 200);
   // Other prefixes are not ours.
@@ -324,6 +349,27 @@ TEST_F(MetaTest, UnknownRoutesAndMethods) {
   EXPECT_TRUE(IsApiPath("/enzi/v0"));
   EXPECT_TRUE(IsApiPath("/api/v0/x"));
   EXPECT_FALSE(IsApiPath("/enzi/v1/x"));
+}
+
+TEST_F(MetaTest, OversizedBodiesAndInternalErrors) {
+  std::string big = R"({"name":"big","longDescription":")" + std::string(1 << 20, 'x') + "\"}";
+  auto r = Do(As("alice"), "POST", "/api/v0/repositories/alice", big);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.Code(), "INVALID_JSON");
+  EXPECT_FALSE(identity_->GetRepository("alice", "big")->has_value());
+  // A missing dependency is a 500 whose message points at the log, not at internals.
+  ApiDeps deps = api_->deps();
+  deps.settings = nullptr;
+  ApiServer broken(std::move(deps));
+  http::Request req;
+  req.method = "GET";
+  req.path = "/api/v0/meta/settings";
+  http::Response res;
+  ASSERT_TRUE(broken.Handle(req, res, As("admin")));
+  EXPECT_EQ(res.status, 500);
+  json body = json::parse(res.body);
+  EXPECT_EQ(body["errors"][0]["code"], "INTERNAL_ERROR");
+  EXPECT_EQ(body["errors"][0]["message"], "internal error; the server log has the details");
 }
 
 TEST(RouteTableTest, LiteralSegmentsWin) {

@@ -19,7 +19,8 @@ class RepositoriesTest : public ApiFixture {
   }
   static std::vector<std::string> Names(const Reply& r) {
     std::vector<std::string> out;
-    for (const auto& x : r.Json()["repositories"]) {
+    json body = r.Json();
+    for (const auto& x : body["repositories"]) {
       out.push_back(x["namespace"].get<std::string>() + "/" + x["name"].get<std::string>());
     }
     return out;
