@@ -86,62 +86,33 @@ Cron CronRow(SqliteStmt& s) {
               s.Text(5), s.Text(6), s.Text(7), s.Int(8)};
 }
 
+const char* kStore = "job store";
+
 template <class Fn>
 auto Guard(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return Status(Code::kInternal, std::string("job store: ") + e.what());
-  }
+  return meta::GuardSql(kStore, std::forward<Fn>(fn));
 }
 
 template <class T, class Bind, class Row>
 Result<std::vector<T>> Query(meta::SqliteDb* db, const std::string& sql, Bind&& bind, Row&& row) {
-  return Guard([&]() -> Result<std::vector<T>> {
-    return db->With([&](SqliteConn& c) -> Result<std::vector<T>> {
-      auto st = c.Prepare(sql);
-      bind(st);
-      std::vector<T> out;
-      while (true) {
-        auto r = st.Step();
-        if (!r.ok()) return r.status();
-        if (!*r) break;
-        out.push_back(row(st));
-      }
-      return out;
-    });
-  });
+  return meta::QueryRows<T>(kStore, db, sql, std::forward<Bind>(bind), std::forward<Row>(row));
 }
 
 template <class Bind>
 Status Exec(meta::SqliteDb* db, const std::string& sql, Bind&& bind) {
-  return Guard([&]() -> Status {
-    return db->With([&](SqliteConn& c) -> Status {
-      auto st = c.Prepare(sql);
-      bind(st);
-      return st.Run();
-    });
-  });
+  auto n = meta::ExecSql(kStore, db, sql, std::forward<Bind>(bind));
+  return n.ok() ? Status::Ok() : n.status();
 }
 
-// Number of rows the last statement on `c` changed.
+// Number of rows the statement changed.
 template <class Bind>
 Result<int64_t> ExecCount(meta::SqliteDb* db, const std::string& sql, Bind&& bind) {
-  return Guard([&]() -> Result<int64_t> {
-    return db->With([&](SqliteConn& c) -> Result<int64_t> {
-      auto st = c.Prepare(sql);
-      bind(st);
-      if (Status s = st.Run(); !s.ok()) return s;
-      return static_cast<int64_t>(sqlite3_changes(c.raw()));
-    });
-  });
+  return meta::ExecSql(kStore, db, sql, std::forward<Bind>(bind));
 }
 
 template <class T>
 Result<std::optional<T>> First(Result<std::vector<T>> rows) {
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<T>();
-  return std::optional<T>(std::move(rows->front()));
+  return meta::FirstRow(std::move(rows));
 }
 
 }  // namespace

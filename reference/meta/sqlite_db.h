@@ -86,4 +86,55 @@ class SqliteDb {
 
 Status SqliteError(sqlite3* db, const std::string& what);
 
+// Shared by the SQLite stores: run `fn`, turning an exception (a statement that failed to
+// prepare) into kInternal named after `store`.
+template <class Fn>
+auto GuardSql(const char* store, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Status(Code::kInternal, std::string(store) + ": " + e.what());
+  }
+}
+
+// Runs a statement that returns rows, converting each with `row`.
+template <class T, class Bind, class Row>
+Result<std::vector<T>> QueryRows(const char* store, SqliteDb* db, const std::string& sql,
+                                 Bind&& bind, Row&& row) {
+  return GuardSql(store, [&]() -> Result<std::vector<T>> {
+    return db->With([&](SqliteConn& c) -> Result<std::vector<T>> {
+      auto st = c.Prepare(sql);
+      bind(st);
+      std::vector<T> out;
+      while (true) {
+        auto r = st.Step();
+        if (!r.ok()) return r.status();
+        if (!*r) break;
+        out.push_back(row(st));
+      }
+      return out;
+    });
+  });
+}
+
+// Runs a statement to completion; returns the number of rows it changed.
+template <class Bind>
+Result<int64_t> ExecSql(const char* store, SqliteDb* db, const std::string& sql, Bind&& bind) {
+  return GuardSql(store, [&]() -> Result<int64_t> {
+    return db->With([&](SqliteConn& c) -> Result<int64_t> {
+      auto st = c.Prepare(sql);
+      bind(st);
+      if (Status s = st.Run(); !s.ok()) return s;
+      return static_cast<int64_t>(sqlite3_changes(c.raw()));
+    });
+  });
+}
+
+template <class T>
+Result<std::optional<T>> FirstRow(Result<std::vector<T>> rows) {
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::optional<T>();
+  return std::optional<T>(std::move(rows->front()));
+}
+
 }  // namespace dtr::meta

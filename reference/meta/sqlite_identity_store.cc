@@ -97,53 +97,30 @@ CREATE INDEX IF NOT EXISTS events_repo ON events (repository, id);
 
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
+const char* kStore = "identity store";
+
 template <class Fn>
 auto Guard(Fn&& fn) -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return Status(Code::kInternal, std::string("identity store: ") + e.what());
-  }
+  return GuardSql(kStore, std::forward<Fn>(fn));
 }
 
-// Runs a statement that returns rows, converting each with `row`.
 template <class T, class Bind, class Row>
 Result<std::vector<T>> Query(SqliteDb* db, const std::string& sql, Bind&& bind, Row&& row) {
-  return Guard([&]() -> Result<std::vector<T>> {
-    return db->With([&](SqliteConn& c) -> Result<std::vector<T>> {
-      auto st = c.Prepare(sql);
-      bind(st);
-      std::vector<T> out;
-      while (true) {
-        auto r = st.Step();
-        if (!r.ok()) return r.status();
-        if (!*r) break;
-        out.push_back(row(st));
-      }
-      return out;
-    });
-  });
+  return QueryRows<T>(kStore, db, sql, std::forward<Bind>(bind), std::forward<Row>(row));
 }
 
+// Constraint violations say only "already exists"; creators add what it was.
 template <class Bind>
 Status Exec(SqliteDb* db, const std::string& sql, Bind&& bind) {
-  return Guard([&]() -> Status {
-    return db->With([&](SqliteConn& c) -> Status {
-      auto st = c.Prepare(sql);
-      bind(st);
-      Status s = st.Run();
-      if (!s.ok() && s.is(Code::kAlreadyExists))
-        return Status(Code::kAlreadyExists, "already exists");
-      return s;
-    });
-  });
+  auto n = ExecSql(kStore, db, sql, std::forward<Bind>(bind));
+  if (n.ok()) return Status::Ok();
+  if (n.status().is(Code::kAlreadyExists)) return Status(Code::kAlreadyExists, "already exists");
+  return n.status();
 }
 
 template <class T>
 Result<std::optional<T>> First(Result<std::vector<T>> rows) {
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return std::optional<T>();
-  return std::optional<T>(std::move(rows->front()));
+  return FirstRow(std::move(rows));
 }
 
 const char* kAccountCols =
