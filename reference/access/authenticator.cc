@@ -19,7 +19,19 @@ Authenticator::Authenticator(meta::IdentityStore* identity, const auth::SigningK
 
 Result<Principal> Authenticator::Authenticate(const http::Request& req) {
   auto header = req.headers.Get("Authorization");
-  if (!header || header->empty()) return Principal{};
+  if (!header || header->empty()) {
+    if (req.client_cert_subject.empty()) return Principal{};
+    // Mutual TLS: the server verified the certificate against the client CA; its CN names
+    // the user. Explicit credentials, when sent, take precedence.
+    auto p = PrincipalFor(req.client_cert_subject);
+    if (!p.ok()) {
+      if (!p.status().is(Code::kUnauthenticated)) return p.status();
+      return Unauthenticated("the client certificate names '" + req.client_cert_subject +
+                             "', which is not an active user");
+    }
+    p->method = "client_cert";
+    return p;
+  }
   auto creds = auth::ParseAuthorization(*header);
   if (!creds.ok()) {
     return Unauthenticated("unusable Authorization header (" + creds.status().message() +

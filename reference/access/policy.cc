@@ -9,7 +9,15 @@ using meta::AccessLevel;
 RepoName SplitRepoName(const std::string& full) {
   auto slash = full.find('/');
   if (slash == std::string::npos) return {};
-  return RepoName{full.substr(0, slash), full.substr(slash + 1)};
+  // A Notary GUN names the registry host first (<host>/<namespace>/<repo>); as in Docker
+  // references, a first component with '.' or ':' or "localhost" is a host, not a namespace.
+  std::string first = full.substr(0, slash);
+  auto second = full.find('/', slash + 1);
+  if ((first.find_first_of(".:") != std::string::npos || first == "localhost") &&
+      second != std::string::npos) {
+    return RepoName{full.substr(slash + 1, second - slash - 1), full.substr(second + 1)};
+  }
+  return RepoName{first, full.substr(slash + 1)};
 }
 
 Result<AccessLevel> Policy::NamespaceAccess(const meta::Account* user, const std::string& ns) {

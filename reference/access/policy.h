@@ -19,7 +19,8 @@ inline constexpr const char* kPull = "pull";
 inline constexpr const char* kPush = "push";
 inline constexpr const char* kDelete = "delete";
 
-// A repository name split DTR's way: the first component is the namespace.
+// A repository name split DTR's way: the first component is the namespace. A leading
+// registry host (a GUN: "dtr.example.com:443/ns/repo") is skipped.
 struct RepoName {
   std::string ns;
   std::string name;

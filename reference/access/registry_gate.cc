@@ -38,6 +38,26 @@ bool RegistryGate::Allowed(const Principal& who, const std::string& repo,
   return granted.ok() && granted->count(action);
 }
 
+// Why a challenge is sent, in words a person can act on (clients print it).
+std::string RegistryGate::DenialReason(const Principal& who, const RepoName& name,
+                                       const registry::RouteInfo& route,
+                                       const std::string& action) {
+  if (who.anonymous() && who.method != "bearer") {
+    return "authentication required to " + action + " " + route.repo;
+  }
+  std::string holder = who.anonymous() ? "an anonymous token" : "the token of " + who.name();
+  if (action == "push" && name.valid()) {
+    auto record = identity_->GetRepository(name.ns, name.name);
+    if (record.ok() && !record->has_value() && !settings_().create_repository_on_push) {
+      return "repository " + route.repo +
+             " does not exist and createRepositoryOnPush is off: create it first (POST "
+             "/api/v0/repositories/" +
+             name.ns + ") or ask an administrator to turn createRepositoryOnPush on";
+    }
+  }
+  return holder + " does not grant " + action + " on " + route.repo;
+}
+
 bool RegistryGate::CanList(const Principal& who, const std::string& repo) {
   RepoName name = SplitRepoName(repo);
   if (!name.valid()) return who.is_admin();
@@ -92,11 +112,16 @@ bool RegistryGate::Before(http::Request& req, http::Response& res, const Princip
   RepoName name = SplitRepoName(route.repo);
   std::string scope = "repository:" + route.repo + ":";
   for (size_t i = 0; i < route.actions.size(); ++i) scope += (i ? "," : "") + route.actions[i];
+  if (!route.mount_from.empty() && route.mount_from != route.repo &&
+      ValidateRepositoryName(route.mount_from).ok()) {
+    // A mount reads the source: ask for it in the same token, as distribution does, or the
+    // token lacks it and the mount quietly becomes an upload.
+    scope += " repository:" + route.mount_from + ":pull";
+  }
   for (const auto& action : route.actions) {
     if (Allowed(who, route.repo, action)) continue;
     if (who.anonymous() || who.method == "bearer") {
-      Challenge(req, res, scope, who.method == "bearer",
-                "authentication required to " + action + " " + route.repo);
+      Challenge(req, res, scope, who.method == "bearer", DenialReason(who, name, route, action));
     } else {
       registry::WriteError(res, 403, registry::oci::kDenied,
                            "requested access to the resource is denied");
@@ -150,31 +175,11 @@ void RegistryGate::Record(const Principal& who, const std::string& type,
   e.object_name = object_name;
   e.object_content = content_json;
   e.repository = repo;
-  if (Status s = identity_->AddEvent(&e); !s.ok()) log::Warn("event not recorded: " + s.message());
-}
-
-void RegistryGate::ApplyTagLimit(const RepoName& name) {
-  auto record = identity_->GetRepository(name.ns, name.name);
-  if (!record.ok() || !record->has_value() || (*record)->tag_limit <= 0) return;
-  auto tags = registry_->meta()->ListTags(name.full(), "", 0);
-  if (!tags.ok() || static_cast<int64_t>(tags->size()) <= (*record)->tag_limit) return;
-  std::vector<meta::TagRecord> recs;
-  for (const auto& t : *tags) {
-    auto r = registry_->meta()->GetTag(name.full(), t);
-    if (r.ok() && r->has_value()) recs.push_back(**r);
+  if (Status s = identity_->AddEvent(&e); !s.ok()) {
+    log::Warn("event not recorded: " + s.message());
+    return;
   }
-  std::sort(recs.begin(), recs.end(), [](const auto& a, const auto& b) {
-    return a.updated_at != b.updated_at ? a.updated_at < b.updated_at : a.tag < b.tag;
-  });
-  size_t excess = recs.size() - static_cast<size_t>((*record)->tag_limit);
-  for (size_t i = 0; i < excess; ++i) {
-    if (registry_->DeleteManifest(name.full(), recs[i].tag).ok()) {
-      Principal system;
-      system.method = "system";
-      Record(system, "DELETE", "TAG", name.full() + ":" + recs[i].tag, name.full(),
-             json{{"reason", "tag limit"}, {"digest", recs[i].digest}}.dump());
-    }
-  }
+  if (on_event_) on_event_(e);
 }
 
 void RegistryGate::After(const http::Request& req, const http::Response& res, const Principal& who,
@@ -194,7 +199,7 @@ void RegistryGate::After(const http::Request& req, const http::Response& res, co
     identity_->CountPush(name.ns, name.name);
     Record(who, "CREATE", tag ? "TAG" : "MANIFEST", object, name.full(),
            json{{"digest", digest}}.dump());
-    if (tag) ApplyTagLimit(name);
+    if (tag && apply_tag_limit_) apply_tag_limit_(name);
   } else if (req.method == "DELETE" && res.status == 202) {
     Record(who, "DELETE", tag ? "TAG" : "MANIFEST", object, name.full(), "{}");
   }

@@ -2,7 +2,8 @@
 // caller's access (token grants or Policy), answers 401 with a challenge for the token
 // realm or 403, creates repositories on push when allowed, drops mounts from repositories
 // the caller cannot read, and enforces immutable tags and read-only mode. After a request
-// succeeds it records the event, counts pulls and pushes, and applies the tag limit.
+// succeeds it records the event (and tells the event hook), counts pulls and pushes, and has
+// the tag limit applied.
 #pragma once
 
 #include <functional>
@@ -45,19 +46,31 @@ class RegistryGate {
   void Challenge(const http::Request& req, http::Response& res, const std::string& scope,
                  bool insufficient, const std::string& message);
 
+  // Hooks App wires to the jobrunner, set once before serving: told about every recorded
+  // event (webhooks), and asked to apply a repository's tag limit after a tag push (the
+  // eviction code tag pruning shares, jobs::TagPruner).
+  void SetHooks(std::function<void(const meta::Event&)> on_event,
+                std::function<void(const RepoName&)> apply_tag_limit) {
+    on_event_ = std::move(on_event);
+    apply_tag_limit_ = std::move(apply_tag_limit);
+  }
+
  private:
   bool Allowed(const Principal& who, const std::string& repo, const std::string& action);
+  std::string DenialReason(const Principal& who, const RepoName& name,
+                           const registry::RouteInfo& route, const std::string& action);
   Status EnsureRepositoryRecord(const Principal& who, const RepoName& name);
   void Record(const Principal& who, const std::string& type, const std::string& object_type,
               const std::string& object_name, const std::string& repo,
               const std::string& content_json);
-  void ApplyTagLimit(const RepoName& name);
 
   meta::IdentityStore* identity_;
   Policy* policy_;
   const AuthConfig* auth_;
   registry::Registry* registry_;
   std::function<GateSettings()> settings_;
+  std::function<void(const meta::Event&)> on_event_;
+  std::function<void(const RepoName&)> apply_tag_limit_;
 };
 
 }  // namespace dtr::access

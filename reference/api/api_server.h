@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,14 @@ struct ApiDeps {
   // none takes it is the reply 404.
   std::vector<std::function<bool(http::Request&, http::Response&, const access::Principal&)>>
       delegates;
+  // Content trust (Notary), both empty when there is no trust server. signed_tags gives the
+  // tags signed for a repository ("ns/repo") under the GUN "<domain>/ns/repo" (any host when
+  // domain is empty), each with the sha256 hex its signers vouched for; has_trust_data says
+  // whether any GUN of the repository has trust data.
+  std::function<Result<std::map<std::string, std::string>>(const std::string& repo,
+                                                           const std::string& domain)>
+      signed_tags;
+  std::function<Result<bool>(const std::string& repo)> has_trust_data;
   // info.version of the OpenAPI document.
   std::string version = "2.7.0-reference";
   // PBKDF2 cost for new password hashes; tests lower it.

@@ -37,7 +37,8 @@ std::optional<int64_t> ParseInt(std::string_view s) {
 int ErrorStatus(std::string_view code) {
   if (code == err::kNotAuthenticated) return 401;
   if (code == err::kNotAuthorized) return 403;
-  if (code == err::kNotAllowed) return 405;
+  if (code == err::kNotAllowed || code == err::kRepositoryContainsTagsInNotary) return 405;
+  if (code == err::kTagInNotary) return 409;
   if (code == err::kInternal) return 500;
   if (code == err::kNotFound || code.substr(0, 8) == "NO_SUCH_") return 404;
   return 400;

@@ -43,6 +43,9 @@ inline constexpr const char* kTeamExists = "TEAM_EXISTS";
 inline constexpr const char* kInvalidVisibility = "INVALID_REPOSITORY_VISIBILITY";
 inline constexpr const char* kInvalidTagName = "INVALID_TAG_NAME";
 inline constexpr const char* kInvalidDigest = "INVALID_DIGEST";
+inline constexpr const char* kTagInNotary = "TAG_IN_NOTARY";  // 409
+inline constexpr const char* kRepositoryContainsTagsInNotary =
+    "REPOSITORY_CONTAINS_TAGS_IN_NOTARY";  // 405
 }  // namespace err
 
 // HTTP status of an error code.

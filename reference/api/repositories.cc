@@ -149,6 +149,16 @@ void DeleteRepository(Call& c) {
   if (*level == AccessLevel::kNone) return c.NoContent();
   RepoView view{**rec, *level};
   if (!RequireLevel(c, view, AccessLevel::kAdmin, "delete it") || !RequireWritable(c)) return;
+  if (c.deps.has_trust_data) {
+    auto trusted = c.deps.has_trust_data(view.full());
+    if (!trusted.ok()) return c.Internal(trusted.status());
+    if (*trusted) {
+      return c.Fail(err::kRepositoryContainsTagsInNotary,
+                    "repository " + view.full() +
+                        " has content trust data in Notary; delete it first (notary delete "
+                        "<gun> --remote) and then the repository");
+    }
+  }
   json content = RepositoryJson(c, view.repo);
   if (Status s = DeleteRepositoryEverywhere(c, ns, name); !s.ok()) return c.Internal(s);
   RecordEvent(c, MakeEvent("DELETE", "REPOSITORY", view.full(), content.dump(), view.full()));
@@ -206,7 +216,7 @@ void AddRepositoryRoutes(RouteTable& t) {
       .Summary("Delete a repository with its tags and manifests (204 even if absent)")
       .Permission("repository admins")
       .Returns(204)
-      .Errors({err::kNotAuthorized, err::kNotAllowed});
+      .Errors({err::kNotAuthorized, err::kNotAllowed, err::kRepositoryContainsTagsInNotary});
 }
 
 }  // namespace dtr::api

@@ -1,6 +1,7 @@
 // Tags and manifests of a repository (inventory §2.5). Reading needs read access; deleting
 // a tag needs read-write.
 #include <map>
+#include <optional>
 
 #include "api/resources.h"
 #include "api/routes.h"
@@ -121,15 +122,34 @@ std::map<std::string, int64_t> ManifestTimes(Call& c, const std::string& repo) {
   return out;
 }
 
+// Tag name -> the sha256 hex Notary's signers vouched for.
+using SignedMap = std::map<std::string, std::string>;
+
+// The repository's tags signed in Notary (for ?domain= when given); nullopt after replying
+// with an error.
+std::optional<SignedMap> SignedTags(Call& c, const std::string& repo) {
+  if (!c.deps.signed_tags) return SignedMap{};
+  auto signed_tags = c.deps.signed_tags(repo, c.QueryStr("domain"));
+  if (!signed_tags.ok()) {
+    c.Internal(signed_tags.status());
+    return std::nullopt;
+  }
+  return std::move(*signed_tags);
+}
+
 json TagJson(const meta::TagRecord& t, const ManifestInfo& m, int64_t created_at,
-             bool include_manifest) {
+             bool include_manifest, const SignedMap& signed_tags) {
+  auto it = signed_tags.find(t.tag);
+  bool in_notary = it != signed_tags.end();
+  std::string_view hex = t.digest;
+  if (hex.rfind("sha256:", 0) == 0) hex.remove_prefix(7);
   json j = {{"name", t.tag},
             {"digest", t.digest},
             {"author", m.view["author"]},
             {"createdAt", Rfc3339(created_at)},
             {"updatedAt", Rfc3339(t.updated_at)},
-            {"hashMismatch", false},
-            {"inNotary", false}};
+            {"hashMismatch", in_notary && it->second != hex},
+            {"inNotary", in_notary}};
   if (include_manifest) j["manifest"] = m.view;
   return j;
 }
@@ -142,6 +162,8 @@ void ListTags(Call& c) {
   auto page = c.PageParams();
   if (!page) return;
   std::string repo = r->full();
+  auto signed_tags = SignedTags(c, repo);
+  if (!signed_tags) return;
   auto times = ManifestTimes(c, repo);
   json out = json::array();
   std::string next;
@@ -163,7 +185,7 @@ void ListTags(Call& c) {
       if (!t->has_value()) continue;
       auto created = times.count((*t)->digest) ? times[(*t)->digest] : (*t)->updated_at;
       ManifestInfo m = DescribeManifest(c, repo, (*t)->digest, created);
-      out.push_back(TagJson(**t, m, created, *include));
+      out.push_back(TagJson(**t, m, created, *include, *signed_tags));
     }
     if (names->size() < kBatch || (!page->count && !next.empty())) break;
   }
@@ -174,10 +196,10 @@ void ListTags(Call& c) {
 
 // One Tag per platform for an index (filtered by os/arch), else the tag itself.
 void AppendTag(Call& c, const std::string& repo, const meta::TagRecord& t, int64_t created,
-               json* out) {
+               const SignedMap& signed_tags, json* out) {
   ManifestInfo m = DescribeManifest(c, repo, t.digest, created);
   if (m.children.empty()) {
-    out->push_back(TagJson(t, m, created, true));
+    out->push_back(TagJson(t, m, created, true, signed_tags));
     return;
   }
   std::string os = c.QueryStr("os"), arch = c.QueryStr("arch");
@@ -185,7 +207,7 @@ void AppendTag(Call& c, const std::string& repo, const meta::TagRecord& t, int64
     ManifestInfo cm = DescribeManifest(c, repo, child.digest.str(), created);
     if (!os.empty() && cm.view["os"] != os) continue;
     if (!arch.empty() && cm.view["architecture"] != arch) continue;
-    out->push_back(TagJson(t, cm, created, true));
+    out->push_back(TagJson(t, cm, created, true, signed_tags));
   }
 }
 
@@ -194,6 +216,8 @@ void GetTag(Call& c) {
   if (!r) return;
   std::string repo = r->full();
   const std::string& ref = c.Param("reference");
+  auto signed_tags = SignedTags(c, repo);
+  if (!signed_tags) return;
   auto times = ManifestTimes(c, repo);
   json out = json::array();
   if (LooksLikeDigest(ref)) {
@@ -206,7 +230,7 @@ void GetTag(Call& c) {
       if (!t.ok()) return c.Internal(t.status());
       if (!t->has_value() || (*t)->digest != d->str()) continue;
       int64_t created = times.count((*t)->digest) ? times[(*t)->digest] : (*t)->updated_at;
-      AppendTag(c, repo, **t, created, &out);
+      AppendTag(c, repo, **t, created, *signed_tags, &out);
     }
     if (out.empty()) return c.Fail(err::kNoSuchTag, "no tag of " + repo + " points at " + ref);
   } else {
@@ -215,7 +239,7 @@ void GetTag(Call& c) {
     if (!t.ok()) return c.Internal(t.status());
     if (!t->has_value()) return c.Fail(err::kNoSuchTag, "no tag " + ref + " in " + repo);
     int64_t created = times.count((*t)->digest) ? times[(*t)->digest] : (*t)->updated_at;
-    AppendTag(c, repo, **t, created, &out);
+    AppendTag(c, repo, **t, created, *signed_tags, &out);
   }
   c.Reply(200, out);
 }
@@ -230,6 +254,14 @@ void DeleteTag(Call& c) {
   auto t = c.deps.meta->GetTag(repo, tag);
   if (!t.ok()) return c.Internal(t.status());
   if (!t->has_value()) return c.Fail(err::kNoSuchTag, "no tag " + tag + " in " + repo);
+  auto signed_tags = SignedTags(c, repo);
+  if (!signed_tags) return;
+  if (signed_tags->count(tag)) {
+    return c.Fail(err::kTagInNotary,
+                  "tag " + tag + " of " + repo +
+                      " is signed in Notary; remove its signature first (notary remove " + repo +
+                      " " + tag + " and publish) and then delete the tag");
+  }
   Status s = c.deps.registry->DeleteManifest(repo, tag);
   if (s.is(Code::kNotFound)) {
     // Indexed but gone from storage: drop the stale index entry too.
@@ -283,7 +315,7 @@ void AddTagRoutes(RouteTable& t) {
       .Permission("read-write access to the repository")
       .Returns(204)
       .Errors({err::kNoSuchRepository, err::kNoSuchTag, err::kInvalidTagName, err::kNotAuthorized,
-               err::kNotAllowed});
+               err::kNotAllowed, err::kTagInNotary});
   t.Add("GET", repo + "/manifests", Caller::kAnyone, ListManifests)
       .Tag("tags")
       .Summary("List a repository's manifests")

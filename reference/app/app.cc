@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -9,6 +11,7 @@
 #include "jobs/gc.h"
 #include "auth/password.h"
 #include "core/names.h"
+#include "storage/factory.h"
 #include "storage/filesystem_driver.h"
 
 namespace dtr::app {
@@ -30,14 +33,12 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   app->settings_ = settings;
   using storage::MakeDirs;
   if (Status s = MakeDirs(settings.data_dir); !s.ok()) return s;
-  if (settings.storage_driver == "filesystem") {
-    std::string root = settings.FilesystemRoot();
-    if (Status s = storage::MakeDirs(root); !s.ok()) return s;
-    app->driver_ = std::make_unique<storage::FilesystemDriver>(root);
-  } else {
-    return Status(Code::kUnsupported, "storage driver '" + settings.storage_driver +
-                                          "' is not available in this build");
-  }
+  if (Status s = app->OpenFront(); !s.ok()) return s;
+  auto driver =
+      storage::CreateDriver(settings.storage_driver, settings.storage_params, settings.data_dir);
+  if (!driver.ok()) return driver.status();
+  app->driver_ =
+      std::make_unique<proxy::InstrumentedDriver>(std::move(*driver), &app->front_->metrics());
   auto meta = meta::SqliteMetaStore::Open(settings.data_dir + "/meta.db");
   if (!meta.ok()) return meta.status();
   app->meta_ = std::move(meta.value());
@@ -103,9 +104,58 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   App* self = app.get();
   app->jobs_api_ = std::make_unique<jobs::JobsApi>(app->runner_.get(),
                                                    [self] { return self->GcLockHolder(); });
+  jobs::RepoAutomationDeps automation_deps;
+  automation_deps.db = &app->meta_->db();
+  automation_deps.registry = app->registry_.get();
+  automation_deps.identity = app->identity_.get();
+  automation_deps.policy = app->policy_.get();
+  automation_deps.runner = app->runner_.get();
+  automation_deps.registry_host = [dtr_settings] { return dtr_settings->Get()->dtr_host; };
+  auto automation = jobs::RepoAutomation::Open(std::move(automation_deps));
+  if (!automation.ok()) return automation.status();
+  app->automation_ = std::move(*automation);
+  jobs::RepoAutomation* automation_ptr = app->automation_.get();
+  app->gate_->SetHooks(
+      [automation_ptr](const meta::Event& e) { automation_ptr->OnEvent(e); },
+      [automation_ptr](const access::RepoName& r) { automation_ptr->ApplyTagLimit(r); });
   if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
   if (Status s = app->AdoptRepositories(); !s.ok()) return s;
+  if (Status s = app->OpenTrust(); !s.ok()) return s;
+  app->OpenApi();
   return app;
+}
+
+// /api/v0 and /enzi/v0. Events recorded by the API go to the automation (webhooks) as the
+// registry gate's do; tag APIs learn about signatures from the trust store.
+void App::OpenApi() {
+  api::ApiDeps deps;
+  deps.identity = identity_.get();
+  deps.meta = meta_.get();
+  deps.registry = registry_.get();
+  deps.policy = policy_.get();
+  deps.settings = dtr_settings_.get();
+  jobs::RepoAutomation* automation = automation_.get();
+  deps.on_event = [automation](const meta::Event& e) { automation->OnEvent(e); };
+  notary::TrustStore* trust = trust_store_.get();
+  deps.signed_tags = [trust](const std::string& repo, const std::string& domain)
+      -> Result<std::map<std::string, std::string>> {
+    auto guns = trust->GunsForRepository(repo);
+    if (!guns.ok()) return guns.status();
+    std::map<std::string, std::string> out;
+    for (const auto& gun : *guns) {
+      if (!domain.empty() && gun != domain + "/" + repo) continue;
+      auto targets = trust->SignedTargets(gun);
+      if (!targets.ok()) return targets.status();
+      for (const auto& [name, target] : *targets) out.emplace(name, target.sha256_hex);
+    }
+    return out;
+  };
+  deps.has_trust_data = [trust](const std::string& repo) -> Result<bool> {
+    auto guns = trust->GunsForRepository(repo);
+    if (!guns.ok()) return guns.status();
+    return !guns->empty();
+  };
+  dtr_api_ = std::make_unique<api::ApiServer>(std::move(deps));
 }
 
 App::~App() { Stop(); }
@@ -208,6 +258,107 @@ Status App::AdoptRepositories() {
   return Status::Ok();
 }
 
+// Content trust: notary-server's endpoints over the metadata database. The signer keeps the
+// server-managed keys in <data>/notary-signer, sealed with DTR_SIGNER_PASSPHRASE, or is a
+// separate `dtr notary-signer` when DTR_NOTARY_SIGNER names one (mutual TLS with
+// DTR_NOTARY_SIGNER_CA, _CERT and _KEY).
+Status App::OpenTrust() {
+  if (const char* url = std::getenv("DTR_NOTARY_SIGNER"); url && *url) {
+    auto env = [](const char* name) {
+      const char* v = std::getenv(name);
+      return std::string(v ? v : "");
+    };
+    auto remote = notary::RemoteSigner::Create({url, env("DTR_NOTARY_SIGNER_CA"),
+                                                env("DTR_NOTARY_SIGNER_CERT"),
+                                                env("DTR_NOTARY_SIGNER_KEY")});
+    if (!remote.ok()) return remote.status();
+    signer_ = std::move(remote.value());
+    log::Info(std::string("content trust: using the notary-signer at ") + url);
+  } else {
+    std::string dir = settings_.data_dir + "/notary-signer";
+    auto passphrase = notary::LoadSignerPassphrase(dir);
+    if (!passphrase.ok()) return passphrase.status();
+    auto signer = notary::LocalSigner::Open(dir, *passphrase);
+    if (!signer.ok()) return signer.status();
+    signer_ = std::move(signer.value());
+  }
+  auto store = notary::SqliteTrustStore::Open(&meta_->db());
+  if (!store.ok()) return store.status();
+  trust_store_ = std::move(store.value());
+  if (auth_enabled()) {
+    SettingsStore* dtr_settings = dtr_settings_.get();
+    trust_auth_ = std::make_unique<notary::AccessTrustAuthorizer>(
+        authn_.get(), policy_.get(), gate_.get(),
+        [dtr_settings] { return dtr_settings->Get()->create_repository_on_push; });
+  }
+  trust_ = std::make_unique<notary::TrustServer>(trust_store_.get(), signer_.get(),
+                                                 trust_auth_.get());
+  return Status::Ok();
+}
+
+// The front's own parts: the CA (created on first start) and the health checks behind
+// /_ping. The checks read members that Open sets up later; they run only once serving.
+Status App::OpenFront() {
+  auto ca = proxy::CertificateAuthority::LoadOrCreate(settings_.data_dir + "/ca");
+  if (!ca.ok()) return ca.status();
+  ca_ = std::make_unique<proxy::CertificateAuthority>(std::move(ca.value()));
+  std::vector<proxy::HealthCheck> checks = {
+      {"storage", [this]() -> Status { return driver_->Stat("/").status(); }},
+      {"metadata", [this]() -> Status { return meta_->GetState(kCleanShutdownKey).status(); }},
+      {"authorization", [this]() -> Status {
+         if (!signing_key_) return Status(Code::kUnavailable, "no token signing key loaded");
+         std::string path = settings_.data_dir + "/auth/token-signing-key.pem";
+         if (::access(path.c_str(), R_OK) != 0) {
+           return Status(Code::kNotFound, "token signing key " + path + " is missing");
+         }
+         return Status::Ok();
+       }}};
+  front_ = std::make_unique<proxy::Front>(std::move(checks), ca_->cert_pem());
+  return Status::Ok();
+}
+
+Status App::StartTls(const http::ServerOptions& base) {
+  std::string host;
+  int port;
+  if (Status s = SplitHostPort(settings_.tls_listen, &host, &port); !s.ok()) return s;
+  http::TlsFiles files{settings_.tls_cert, settings_.tls_key, settings_.client_ca};
+  if (files.cert_file.empty() != files.key_file.empty()) {
+    return InvalidArgument("--tls-cert and --tls-key go together");
+  }
+  if (files.cert_file.empty()) {
+    files.cert_file = settings_.data_dir + "/ca/server.pem";
+    files.key_file = settings_.data_dir + "/ca/server-key.pem";
+    std::vector<std::string> hosts = settings_.hosts;
+    if (host != "0.0.0.0" && host != "::" && !host.empty()) hosts.push_back(host);
+    auto names = proxy::ServerCertNames(hosts);
+    auto issued = ca_->EnsureServerCert(names, files.cert_file, files.key_file);
+    if (!issued.ok()) return issued.status();
+    if (*issued) {
+      std::string all;
+      for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+      log::Info("issued a TLS server certificate from the reference CA for " + all);
+    }
+  }
+  auto tls = http::TlsContext::Create(files);
+  if (!tls.ok()) return tls.status();
+  tls_ = tls.value();
+  http::ServerOptions opt = base;
+  opt.tls = tls_;
+  opt.on_event = [](const std::string& e) { log::Warn(e); };
+  tls_server_ = std::make_unique<http::Server>(
+      opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
+  if (Status s = tls_server_->Start(host, port); !s.ok()) return s;
+  front_->AddListener("https", &tls_server_->stats());
+  return Status::Ok();
+}
+
+Status App::ReloadTls() {
+  if (!tls_) return Status(Code::kFailedPrecondition, "no TLS listener");
+  return tls_->Reload();
+}
+
+int App::tls_port() const { return tls_server_ ? tls_server_->port() : 0; }
+
 Status App::Start() {
   std::string host;
   int port;
@@ -215,18 +366,25 @@ Status App::Start() {
   http::ServerOptions opt;
   opt.workers = settings_.workers;
   opt.error_renderer = RenderProtocolError;
-  if (settings_.access_log && log::Enabled(log::Level::kInfo)) {
-    opt.on_complete = [](const http::Request& req, const http::Response& res, uint64_t in,
-                         uint64_t out, double secs) {
-      // The target can carry query parameters but never credentials; headers are not logged.
-      log::Info("access " + req.remote_addr + " \"" + req.method + " " + req.path + "\" " +
-                std::to_string(res.status) + " in=" + std::to_string(in) +
-                " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)));
-    };
-  }
+  bool access_log = settings_.access_log && log::Enabled(log::Level::kInfo);
+  proxy::Front* front = front_.get();
+  opt.on_complete = [access_log, front](const http::Request& req, const http::Response& res,
+                                        uint64_t in, uint64_t out, double secs) {
+    front->Observe(req, res, in, out, secs);
+    if (!access_log) return;
+    // The target can carry query parameters but never credentials; headers are not logged.
+    log::Info("access " + req.remote_addr + " \"" + req.method + " " + req.path + "\" " +
+              std::to_string(res.status) + " in=" + std::to_string(in) +
+              " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)) +
+              (req.tls ? " tls" : ""));
+  };
   server_ = std::make_unique<http::Server>(
       opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
   if (Status s = server_->Start(host, port); !s.ok()) return s;
+  front_->AddListener("http", &server_->stats());
+  if (!settings_.tls_listen.empty()) {
+    if (Status s = StartTls(opt); !s.ok()) return s;
+  }
   background_ = std::thread([this] { BackgroundLoop(); });
   runner_->Start();
   return Status::Ok();
@@ -242,6 +400,7 @@ void App::Stop() {
   }
   bg_cv_.notify_all();
   if (server_) server_->Stop();
+  if (tls_server_) tls_server_->Stop();
   if (runner_) runner_->Stop();
   if (background_.joinable()) background_.join();
   if (meta_) meta_->SetState(kCleanShutdownKey, "1");
@@ -260,6 +419,13 @@ void App::BackgroundLoop() {
 }
 
 void App::Handle(http::Request& req, http::Response& res) {
+  auto in_flight = front_->Track(req);
+  if (front_->Handle(req, res)) return;  // health, /ca, /metrics, /nginx_status
+  // Notary's endpoints live under /v2/ but are not the registry's: they go first.
+  if (trust_ && notary::IsTrustPath(req.path)) {
+    trust_->Handle(req, res);
+    return;
+  }
   bool v2 = req.path == "/v2" || req.path.rfind("/v2/", 0) == 0;
   if (v2 && !auth_enabled()) {
     api_->Handle(req, res);
@@ -297,16 +463,8 @@ void App::Handle(http::Request& req, http::Response& res) {
     return;
   }
   if (jobs_api_->Handle(req, res, who)) return;
-  if (req.path == "/_ping" || req.path == "/health" || req.path == "/load_balancer_status") {
-    auto st = driver_->Stat("/");
-    bool healthy = st.ok();
-    nlohmann::json body = {{"Error", healthy ? "" : "storage: " + st.status().message()},
-                           {"Healthy", healthy}};
-    res.status = healthy ? 200 : 503;
-    res.headers.Set("Content-Type", "application/json");
-    res.body = body.dump();
-    return;
-  }
+  if (automation_->Handle(req, res, who)) return;  // before the general /api/v0 routes
+  if (dtr_api_->Handle(req, res, who)) return;
   registry::WriteError(res, 404, "NOT_FOUND", "no such endpoint: " + req.method + " " + req.path);
 }
 

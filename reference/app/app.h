@@ -12,16 +12,25 @@
 #include "access/policy.h"
 #include "access/registry_gate.h"
 #include "access/token_service.h"
+#include "api/api_server.h"
 #include "app/dtr_settings.h"
 #include "app/settings.h"
 #include "auth/signing_key.h"
 #include "jobs/job_store.h"
 #include "jobs/jobs_api.h"
+#include "jobs/repo_automation.h"
 #include "jobs/runner.h"
 #include "http/message.h"
 #include "http/server.h"
 #include "meta/sqlite_identity_store.h"
 #include "meta/sqlite_meta_store.h"
+#include "notary/server/sqlite_trust_store.h"
+#include "notary/server/trust_auth.h"
+#include "notary/server/trust_server.h"
+#include "notary/signer/local_signer.h"
+#include "notary/signer/remote_signer.h"
+#include "proxy/ca.h"
+#include "proxy/front.h"
 #include "registry/api.h"
 #include "registry/registry.h"
 #include "storage/blob_driver.h"
@@ -35,9 +44,12 @@ class App {
   static Result<std::unique_ptr<App>> Open(const Settings& settings);
   ~App();
 
-  Status Start();  // listens on settings.listen
+  Status Start();  // listens on settings.listen (and settings.tls_listen for HTTPS)
   void Stop();     // graceful: finishes requests, marks the index clean
   int port() const;
+  int tls_port() const;  // 0 without a TLS listener
+  // Re-reads the TLS certificate and key (SIGHUP; changed files are also noticed alone).
+  Status ReloadTls();
 
   // The front router: every request of every component goes through here.
   void Handle(http::Request& req, http::Response& res);
@@ -48,16 +60,28 @@ class App {
   access::TokenService& tokens() { return *tokens_; }
   bool auth_enabled() const { return settings_.auth != "none"; }
   jobs::Runner& runner() { return *runner_; }
+  jobs::RepoAutomation& automation() { return *automation_; }
+  // Content trust data (Notary): DTR's tag APIs ask it for SignedTargets / HasTrustData.
+  notary::TrustStore& trust_store() { return *trust_store_; }
+  proxy::Front& front() { return *front_; }
+  const proxy::CertificateAuthority& ca() const { return *ca_; }
 
  private:
   App() = default;
   void BackgroundLoop();
   Status BootstrapAdmin();
   Status AdoptRepositories();
+  Status OpenFront();
+  Status OpenTrust();
+  void OpenApi();
+  Status StartTls(const http::ServerOptions& base);
   void RegisterJobActions();
   std::string GcLockHolder();
 
   Settings settings_;
+  // The front outlives the driver, which counts storage errors into its metrics.
+  std::unique_ptr<proxy::CertificateAuthority> ca_;
+  std::unique_ptr<proxy::Front> front_;
   std::unique_ptr<storage::BlobDriver> driver_;
   std::unique_ptr<meta::SqliteMetaStore> meta_;
   std::unique_ptr<registry::Registry> registry_;
@@ -72,9 +96,17 @@ class App {
   std::unique_ptr<jobs::JobStore> job_store_;
   std::unique_ptr<jobs::Runner> runner_;
   std::unique_ptr<jobs::JobsApi> jobs_api_;
+  std::unique_ptr<jobs::RepoAutomation> automation_;  // pruning, tag limits, webhooks
+  std::unique_ptr<tuf::CryptoService> signer_;  // in process, or a remote notary-signer
+  std::unique_ptr<notary::SqliteTrustStore> trust_store_;
+  std::unique_ptr<notary::AccessTrustAuthorizer> trust_auth_;
+  std::unique_ptr<notary::TrustServer> trust_;
+  std::unique_ptr<api::ApiServer> dtr_api_;  // /api/v0 and /enzi/v0
   std::mutex gc_mu_;  // one garbage collection at a time
   std::string gc_holder_;
   std::unique_ptr<http::Server> server_;
+  std::shared_ptr<http::TlsContext> tls_;
+  std::unique_ptr<http::Server> tls_server_;
   std::thread background_;
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;

@@ -146,6 +146,24 @@ Status ApplyStorage(const YAML::Node& storage, Settings* s) {
   return Status::Ok();
 }
 
+// http.tls as distribution has it: certificate, key, clientcas (one file here).
+Status ApplyTls(const YAML::Node& tls, Settings* s) {
+  if (!tls) return Status::Ok();
+  if (!tls.IsMap()) return InvalidArgument("http.tls must be a mapping");
+  if (YAML::Node cert = Get(tls, "certificate")) s->tls_cert = cert.as<std::string>();
+  if (YAML::Node key = Get(tls, "key")) s->tls_key = key.as<std::string>();
+  if (YAML::Node cas = Get(tls, "clientcas")) {
+    if (cas.IsScalar()) {
+      s->client_ca = cas.as<std::string>();
+    } else if (cas.IsSequence() && cas.size() == 1) {
+      s->client_ca = cas[0].as<std::string>();
+    } else if (cas.IsSequence() && cas.size() > 1) {
+      return InvalidArgument("http.tls.clientcas: put all client CAs in one PEM file");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status ApplyYaml(const std::string& yaml_text, Settings* s) {
@@ -162,6 +180,7 @@ Status ApplyYaml(const std::string& yaml_text, Settings* s) {
       if (Status st = ApplyStorage(storage, s); !st.ok()) return st;
     }
     if (YAML::Node addr = Get(Get(root, "http"), "addr")) s->listen = addr.as<std::string>();
+    if (Status st = ApplyTls(Get(Get(root, "http"), "tls"), s); !st.ok()) return st;
     YAML::Node log = Get(root, "log");
     if (YAML::Node level = Get(log, "level")) s->log_level = level.as<std::string>();
     if (YAML::Node disabled = Get(Get(log, "accesslog"), "disabled")) {

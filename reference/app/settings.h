@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 
@@ -27,6 +28,13 @@ struct Settings {
 
   int workers = 64;
   std::string auth = "token";
+
+  // HTTPS beside `listen` (empty: none). Without tls_cert/tls_key the reference's own CA
+  // (in <data>/ca) issues the certificate for `hosts`, localhost and 127.0.0.1.
+  std::string tls_listen;
+  std::vector<std::string> hosts;
+  std::string tls_cert, tls_key;  // http.tls.certificate, http.tls.key
+  std::string client_ca;          // http.tls.clientcas: client certificates map to users
 
   // Where blobs live for the filesystem driver: rootdirectory, or <data>/storage.
   std::string FilesystemRoot() const;

@@ -1,13 +1,20 @@
 // `dtr`: the reference Docker Trusted Registry. Subcommands run the whole thing
 // (`serve`) or one job (`reindex`).
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "app/app.h"
 #include "app/log.h"
+#include "notary/signer/signer_main.h"
+#include "proxy/ca.h"
+#include "proxy/nginx_config.h"
 
 namespace {
 
@@ -16,6 +23,13 @@ const char* kUsage = R"(usage: dtr <command> [flags]
 commands:
   serve     run the registry (and, as they land, every other DTR component) on one port
   reindex   rebuild the metadata index from storage, then exit
+  notary-signer  the content-trust signer as its own process, over mutual TLS (see
+            reference/notary/signer/signer_main.h; dtr serve uses it via DTR_NOTARY_SIGNER)
+  nginx-config   write an nginx.conf for nginx in front of replicas (dtr nginx-config -h)
+  client-cert --user NAME --out DIR [--data DIR]
+            issue a client certificate for mutual TLS from the reference's CA: DIR gets
+            client.cert, client.key and ca.crt (the layout of docker's certs.d and
+            skopeo's --cert-dir)
   version   print the version
 
 flags (serve, reindex):
@@ -28,9 +42,23 @@ flags (serve, reindex):
   --workers N          HTTP worker threads (default 64)
   --log-level LEVEL    debug, info, warn, error
   --no-access-log      do not log one line per request
+
+TLS (serve):
+  --tls-listen HOST:PORT  also serve HTTPS there (TLS 1.2 and 1.3). Plain HTTP stays on
+                       --listen: use http://HOST:PORT for local tools that are told
+                       --tls-verify=false, https:// for clients that trust GET /ca
+  --host NAME          a name clients use to reach this registry; it goes into the
+                       certificate the reference CA issues (repeatable; localhost and
+                       127.0.0.1 are always in it)
+  --tls-cert FILE, --tls-key FILE
+                       an operator's certificate instead (http.tls.certificate/key);
+                       replaced files are picked up without a restart (also on SIGHUP)
+  --client-ca FILE     accept client certificates issued by these CAs (mutual TLS); the
+                       certificate's CN names the user (http.tls.clientcas)
 )";
 
 volatile std::sig_atomic_t g_signal = 0;
+volatile std::sig_atomic_t g_reload = 0;
 
 int Fail(const std::string& message) {
   std::cerr << "dtr: " << message << "\n";
@@ -39,6 +67,8 @@ int Fail(const std::string& message) {
 
 struct Args {
   std::string config, listen, data, log_level, auth;
+  std::string tls_listen, tls_cert, tls_key, client_ca;
+  std::vector<std::string> hosts;
   int workers = 0;
   bool no_access_log = false;
 };
@@ -76,6 +106,17 @@ bool ParseArgs(const std::vector<std::string>& argv, Args* a, std::string* err) 
         *err = "--workers must be between 1 and 4096";
         return false;
       }
+    } else if (f == "--tls-listen") {
+      if (!value(&a->tls_listen)) return false;
+    } else if (f == "--tls-cert") {
+      if (!value(&a->tls_cert)) return false;
+    } else if (f == "--tls-key") {
+      if (!value(&a->tls_key)) return false;
+    } else if (f == "--client-ca") {
+      if (!value(&a->client_ca)) return false;
+    } else if (f == "--host") {
+      if (!value(&tmp)) return false;
+      a->hosts.push_back(tmp);
     } else if (f == "--no-access-log") {
       a->no_access_log = true;
     } else {
@@ -97,6 +138,11 @@ dtr::Result<dtr::app::Settings> BuildSettings(const Args& a) {
   if (!a.auth.empty()) s.auth = a.auth;
   if (a.workers > 0) s.workers = a.workers;
   if (a.no_access_log) s.access_log = false;
+  if (!a.tls_listen.empty()) s.tls_listen = a.tls_listen;
+  if (!a.tls_cert.empty()) s.tls_cert = a.tls_cert;
+  if (!a.tls_key.empty()) s.tls_key = a.tls_key;
+  if (!a.client_ca.empty()) s.client_ca = a.client_ca;
+  s.hosts.insert(s.hosts.end(), a.hosts.begin(), a.hosts.end());
   return s;
 }
 
@@ -108,10 +154,33 @@ int Serve(const dtr::app::Settings& s) {
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
   dtr::log::Info("dtr serve: registry listening on http://" + host + ":" +
                  std::to_string((*app)->port()) + "/v2/ (data in " + s.data_dir + ")");
+  if ((*app)->tls_port() != 0) {
+    std::string tls_host = s.tls_listen.substr(0, s.tls_listen.rfind(':'));
+    if (tls_host.empty() || tls_host == "0.0.0.0") {
+      tls_host = s.hosts.empty() ? "localhost" : s.hosts[0];
+    }
+    dtr::log::Info("dtr serve: HTTPS on https://" + tls_host + ":" +
+                   std::to_string((*app)->tls_port()) + "/v2/; clients trust the CA from " +
+                   "GET /ca (" + (*app)->ca().cert_path() + ")" +
+                   (s.client_ca.empty() ? "" : "; client certificates from " + s.client_ca));
+  }
   std::signal(SIGINT, [](int sig) { g_signal = sig; });
   std::signal(SIGTERM, [](int sig) { g_signal = sig; });
+  std::signal(SIGHUP, [](int) { g_reload = 1; });
   std::signal(SIGPIPE, SIG_IGN);
-  while (g_signal == 0) pause();
+  while (g_signal == 0) {
+    pause();
+    if (g_reload != 0 && (*app)->tls_port() != 0) {
+      g_reload = 0;
+      dtr::Status st = (*app)->ReloadTls();
+      if (st.ok()) {
+        dtr::log::Info("dtr serve: TLS certificate reloaded");
+      } else {
+        dtr::log::Warn("dtr serve: TLS reload failed, still serving the old certificate: " +
+                       st.message());
+      }
+    }
+  }
   dtr::log::Info("dtr serve: shutting down");
   (*app)->Stop();
   return 0;
@@ -132,6 +201,58 @@ int Reindex(const dtr::app::Settings& s) {
 
 }  // namespace
 
+int NginxConfig(const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a == "-h" || a == "--help") {
+      std::cout << dtr::proxy::kNginxConfigUsage;
+      return 0;
+    }
+  }
+  dtr::proxy::NginxOptions options;
+  std::string out;
+  if (dtr::Status st = dtr::proxy::ParseNginxConfigArgs(args, &options, &out); !st.ok()) {
+    return Fail(st.message() + "\n" + dtr::proxy::kNginxConfigUsage);
+  }
+  auto conf = dtr::proxy::RenderNginxConfig(options);
+  if (!conf.ok()) return Fail(conf.status().message());
+  if (out.empty()) {
+    std::cout << *conf;
+    return 0;
+  }
+  std::ofstream f(out, std::ios::trunc);
+  if (!(f << *conf) || !f.flush()) return Fail("cannot write " + out);
+  return 0;
+}
+
+int ClientCert(const std::vector<std::string>& args) {
+  std::string user, out, data = "./dtr-data";
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (args[i] == "--user") {
+      user = args[i + 1];
+    } else if (args[i] == "--out") {
+      out = args[i + 1];
+    } else if (args[i] == "--data") {
+      data = args[i + 1];
+    } else {
+      return Fail("unknown flag " + args[i] + "\n" + kUsage);
+    }
+  }
+  if (user.empty() || out.empty() || args.size() % 2 != 0) {
+    return Fail("client-cert needs --user NAME and --out DIR");
+  }
+  auto ca = dtr::proxy::CertificateAuthority::LoadOrCreate(data + "/ca");
+  if (!ca.ok()) return Fail(ca.status().message());
+  if (::mkdir(out.c_str(), 0700) != 0 && errno != EEXIST) return Fail("cannot create " + out);
+  if (dtr::Status st = ca->IssueClientCert(user, out + "/client.cert", out + "/client.key");
+      !st.ok()) {
+    return Fail(st.message());
+  }
+  std::ofstream f(out + "/ca.crt", std::ios::trunc);
+  if (!(f << ca->cert_pem()) || !f.flush()) return Fail("cannot write " + out + "/ca.crt");
+  std::cout << "wrote " << out << "/client.cert, client.key (for user " << user << ") and ca.crt\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << kUsage;
@@ -147,6 +268,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::vector<std::string> rest(argv + 2, argv + argc);
+  if (cmd == "nginx-config") return NginxConfig(rest);
+  if (cmd == "client-cert") return ClientCert(rest);
+  if (cmd == "notary-signer") return dtr::notary::NotarySignerMain(rest);
   Args args;
   std::string err;
   if (!ParseArgs(rest, &args, &err)) return Fail(err + "\n" + kUsage);

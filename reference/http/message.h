@@ -80,6 +80,9 @@ struct Request {
   BodyReader* body = nullptr;
   std::string remote_addr;
   bool tls = false;
+  // The subject CN of a client certificate that verified against the client CA (mutual
+  // TLS); "" when there is none.
+  std::string client_cert_subject;
 
   std::optional<std::string_view> Query(std::string_view name) const;
   bool HasQuery(std::string_view name) const { return Query(name).has_value(); }

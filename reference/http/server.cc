@@ -5,6 +5,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -19,6 +21,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -46,69 +49,152 @@ bool WaitFd(int fd, short events, int timeout_ms) {
   }
 }
 
-// One client connection and its read buffer; owned by exactly one thread at a time.
+enum class Io { kOk, kEof, kWantRead, kWantWrite, kError };
+
+// One client connection, its TLS state and its read buffer; owned by exactly one thread at
+// a time (the epoll thread while parked, a worker while served).
 struct Conn {
   int fd = -1;
+  SSL* ssl = nullptr;  // TLS ports: set when the first byte shows a TLS record
+  bool tls_port = false;
+  bool handshaken = false;  // always true on plain ports
   std::string peer;
-  std::string buf;  // bytes read but not yet consumed
+  std::string peer_cn;  // verified client certificate CN
+  std::string buf;      // bytes read (decrypted) but not yet consumed
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  Clock::time_point idle_since;
+  bool head_started = false;  // part of a request head is in buf
+  bool clean_end = false;     // ended between requests: keep its TLS session resumable
+  Clock::time_point head_deadline;
+  Clock::time_point deadline;  // while parked: closed at this time
+
+  Conn() = default;
+  Conn(const Conn&) = delete;
+  Conn& operator=(const Conn&) = delete;
+  ~Conn() {
+    if (ssl != nullptr) {
+      // OpenSSL forgets sessions of connections closed without close_notify; one that
+      // ended between two requests ended well.
+      if (clean_end) SSL_set_shutdown(ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+      SSL_free(ssl);
+    }
+    if (fd >= 0) ::close(fd);
+  }
+
+  // One read attempt that never blocks.
+  ssize_t RecvSome(char* dst, size_t n, Io* io) {
+    if (ssl == nullptr) {
+      while (true) {
+        ssize_t r = ::recv(fd, dst, n, 0);
+        if (r > 0) {
+          bytes_in += static_cast<uint64_t>(r);
+          *io = Io::kOk;
+          return r;
+        }
+        if (r == 0) {
+          *io = Io::kEof;
+          return 0;
+        }
+        if (errno == EINTR) continue;
+        *io = (errno == EAGAIN || errno == EWOULDBLOCK) ? Io::kWantRead : Io::kError;
+        return -1;
+      }
+    }
+    ERR_clear_error();
+    int r = SSL_read(ssl, dst, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+    if (r > 0) {
+      bytes_in += static_cast<uint64_t>(r);
+      *io = Io::kOk;
+      return r;
+    }
+    *io = SslIo(r);
+    return *io == Io::kEof ? 0 : -1;
+  }
+
+  // One write attempt that never blocks.
+  ssize_t SendSome(const char* p, size_t n, Io* io) {
+    if (ssl == nullptr) {
+      while (true) {
+        ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (w >= 0) {
+          bytes_out += static_cast<uint64_t>(w);
+          *io = Io::kOk;
+          return w;
+        }
+        if (errno == EINTR) continue;
+        *io = (errno == EAGAIN || errno == EWOULDBLOCK) ? Io::kWantWrite : Io::kError;
+        return -1;
+      }
+    }
+    ERR_clear_error();
+    int w = SSL_write(ssl, p, static_cast<int>(std::min<size_t>(n, 1 << 30)));
+    if (w > 0) {
+      bytes_out += static_cast<uint64_t>(w);
+      *io = Io::kOk;
+      return w;
+    }
+    *io = SslIo(w);
+    if (*io == Io::kEof) *io = Io::kError;
+    return -1;
+  }
+
+  Io SslIo(int r) {
+    switch (SSL_get_error(ssl, r)) {
+      case SSL_ERROR_WANT_READ:
+        return Io::kWantRead;
+      case SSL_ERROR_WANT_WRITE:
+        return Io::kWantWrite;
+      case SSL_ERROR_ZERO_RETURN:
+        return Io::kEof;
+      default:
+        ERR_clear_error();
+        return Io::kError;
+    }
+  }
+
+  bool Wait(Io io, int timeout_ms) {
+    return WaitFd(fd, io == Io::kWantWrite ? POLLOUT : POLLIN, timeout_ms);
+  }
+
+  // Whether TLS holds bytes already read from the socket (epoll would not report them).
+  bool HasBuffered() const { return ssl != nullptr && SSL_has_pending(ssl) == 1; }
 
   // Reads more bytes into buf, waiting at most timeout_ms. Returns bytes read, 0 on EOF,
   // -1 on error or timeout.
   ssize_t Fill(int timeout_ms) {
     char tmp[64 * 1024];
-    while (true) {
-      ssize_t n = ::recv(fd, tmp, sizeof tmp, 0);
-      if (n > 0) {
-        buf.append(tmp, static_cast<size_t>(n));
-        bytes_in += static_cast<uint64_t>(n);
-        return n;
-      }
-      if (n == 0) return 0;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-      if (!WaitFd(fd, POLLIN, timeout_ms)) return -1;
-    }
+    ssize_t n = ReadInto(tmp, sizeof tmp, timeout_ms, /*use_buf=*/false);
+    if (n > 0) buf.append(tmp, static_cast<size_t>(n));
+    return n;
   }
 
-  // Reads directly into dst when buf is empty (large bodies skip the copy).
-  ssize_t ReadInto(char* dst, size_t n, int timeout_ms) {
-    if (!buf.empty()) {
+  // Reads from buf first, then from the connection (large bodies skip the copy).
+  ssize_t ReadInto(char* dst, size_t n, int timeout_ms, bool use_buf = true) {
+    if (use_buf && !buf.empty()) {
       size_t k = std::min(n, buf.size());
       std::memcpy(dst, buf.data(), k);
       buf.erase(0, k);
       return static_cast<ssize_t>(k);
     }
     while (true) {
-      ssize_t r = ::recv(fd, dst, n, 0);
-      if (r > 0) {
-        bytes_in += static_cast<uint64_t>(r);
-        return r;
-      }
-      if (r == 0) return 0;
-      if (errno == EINTR) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) return -1;
-      if (!WaitFd(fd, POLLIN, timeout_ms)) return -1;
+      Io io;
+      ssize_t r = RecvSome(dst, n, &io);
+      if (io == Io::kOk) return r;
+      if (io == Io::kEof) return 0;
+      if (io == Io::kError || !Wait(io, timeout_ms)) return -1;
     }
   }
 
   bool SendAll(const char* p, size_t n, int timeout_ms) {
     while (n > 0) {
-      ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-      if (w > 0) {
+      Io io;
+      ssize_t w = SendSome(p, n, &io);
+      if (io == Io::kOk) {
         p += w;
         n -= static_cast<size_t>(w);
-        bytes_out += static_cast<uint64_t>(w);
         continue;
       }
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!WaitFd(fd, POLLOUT, timeout_ms)) return false;
-        continue;
-      }
-      return false;
+      if (io == Io::kError || !Wait(io, timeout_ms)) return false;
     }
     return true;
   }
@@ -248,6 +334,8 @@ class ConnBodyWriter : public BodyWriter {
     return c_->SendAll(data, n, timeout_ms_);
   }
   bool SendFile(int fd, uint64_t offset, uint64_t length) override {
+    // TLS encrypts in user space: pread into a buffer and SSL_write it (Write counts it).
+    if (c_->ssl != nullptr) return BodyWriter::SendFile(fd, offset, length);
     written_ += length;
     return c_->SendFileRange(fd, offset, length, timeout_ms_);
   }
@@ -317,7 +405,10 @@ struct Server::Impl {
   std::deque<Conn*> queue;
 
   std::mutex idle_mu;
-  std::unordered_map<Conn*, Clock::time_point> idle;  // connections parked in epoll
+  std::unordered_map<Conn*, Clock::time_point> idle;  // parked in epoll, with deadlines
+
+  // What a worker does with a connection after serving it.
+  enum class Next { kPark, kClose };
 
   void RenderError(int status, const std::string& message, Response& res) {
     res.status = status;
@@ -330,31 +421,41 @@ struct Server::Impl {
   }
 
   void CloseConn(Conn* c) {
-    ::close(c->fd);
     stats->active.fetch_sub(1);
     delete c;
   }
 
-  void Park(Conn* c) {
-    {
-      std::lock_guard lock(idle_mu);
-      idle[c] = Clock::now();
-    }
+  // Hands c to epoll until it is readable or c->deadline passes. The lock is held while
+  // arming epoll so that neither the sweep nor an early event can take c half parked.
+  void Park(Conn* c, bool add) {
+    std::unique_lock lock(idle_mu);
+    idle[c] = c->deadline;
+    stats->waiting.fetch_add(1);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
     ev.data.ptr = c;
-    if (::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c->fd, &ev) != 0) {
-      std::lock_guard lock(idle_mu);
+    if (::epoll_ctl(epoll_fd, add ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, c->fd, &ev) != 0) {
       idle.erase(c);
+      stats->waiting.fetch_sub(1);
+      lock.unlock();
       CloseConn(c);
     }
+  }
+
+  // True when c was parked (and now is not).
+  bool Unpark(Conn* c) {
+    std::lock_guard lock(idle_mu);
+    if (idle.erase(c) == 0) return false;
+    stats->waiting.fetch_sub(1);
+    return true;
   }
 
   void Loop() {
     std::vector<epoll_event> events(256);
     auto last_sweep = Clock::now();
+    auto last_tls_check = Clock::now();
     while (!stopping.load()) {
-      int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 500);
+      int n = ::epoll_wait(epoll_fd, events.data(), static_cast<int>(events.size()), 100);
       for (int i = 0; i < n; ++i) {
         void* p = events[i].data.ptr;
         if (p == nullptr) {
@@ -364,27 +465,41 @@ struct Server::Impl {
           (void)!::read(wake_fd, &v, sizeof v);
         } else {
           Conn* c = static_cast<Conn*>(p);
-          {
-            std::lock_guard lock(idle_mu);
-            idle.erase(c);
-          }
-          Enqueue(c);
+          if (Unpark(c)) Enqueue(c);
         }
       }
       auto now = Clock::now();
-      if (now - last_sweep > std::chrono::milliseconds(250)) {
+      if (now - last_sweep > std::chrono::milliseconds(100)) {
         last_sweep = now;
-        SweepIdle(now);
+        SweepExpired(now);
+      }
+      if (opt.tls && opt.tls_reload_check_ms > 0 &&
+          now - last_tls_check > std::chrono::milliseconds(opt.tls_reload_check_ms)) {
+        last_tls_check = now;
+        CheckTlsFiles();
       }
     }
   }
 
-  void SweepIdle(Clock::time_point now) {
+  void CheckTlsFiles() {
+    auto changed = opt.tls->ReloadIfChanged();
+    if (!opt.on_event) return;
+    if (!changed.ok()) {
+      opt.on_event(
+          "TLS certificate files changed but cannot be used (still serving the old "
+          "certificate): " +
+          changed.status().message());
+    } else if (*changed) {
+      opt.on_event("TLS certificate reloaded from " + opt.tls->files().cert_file);
+    }
+  }
+
+  void SweepExpired(Clock::time_point now) {
     std::vector<Conn*> expired;
     {
       std::lock_guard lock(idle_mu);
       for (auto it = idle.begin(); it != idle.end();) {
-        if (now - it->second > std::chrono::milliseconds(opt.keepalive_timeout_ms)) {
+        if (now >= it->second) {
           expired.push_back(it->first);
           it = idle.erase(it);
         } else {
@@ -393,7 +508,18 @@ struct Server::Impl {
       }
     }
     for (Conn* c : expired) {
+      c->clean_end = c->handshaken && !c->head_started;
+      stats->waiting.fetch_sub(1);
+      stats->timeouts.fetch_add(1);
       ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
+      if (c->handshaken && c->head_started) {
+        // Best effort and never blocking: this is the epoll thread.
+        Response res;
+        RenderError(408, "request head not received in time", res);
+        std::string out = RenderHead(res, false, true) + res.body;
+        Io io;
+        c->SendSome(out.data(), out.size(), &io);
+      }
       CloseConn(c);
     }
   }
@@ -410,16 +536,20 @@ struct Server::Impl {
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
       if (stats->active.load() >= static_cast<uint64_t>(opt.max_connections)) {
         stats->rejected.fetch_add(1);
-        Response res;
-        RenderError(503, "too many connections; try again later", res);
-        std::string out = RenderHead(res, false, true) + res.body;
-        (void)!::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (!opt.tls) {  // a TLS client could not read a plain-text answer
+          Response res;
+          RenderError(503, "too many connections; try again later", res);
+          std::string out = RenderHead(res, false, true) + res.body;
+          (void)!::send(fd, out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
         ::close(fd);
         continue;
       }
       stats->active.fetch_add(1);
       Conn* c = new Conn;
       c->fd = fd;
+      c->tls_port = opt.tls != nullptr;
+      c->handshaken = !c->tls_port;
       char host[INET6_ADDRSTRLEN] = "";
       if (addr.ss_family == AF_INET) {
         inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, host, sizeof host);
@@ -427,18 +557,9 @@ struct Server::Impl {
         inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, host, sizeof host);
       }
       c->peer = host;
-      epoll_event ev{};
-      ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
-      ev.data.ptr = c;
-      {
-        std::lock_guard lock(idle_mu);
-        idle[c] = Clock::now();
-      }
-      if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-        std::lock_guard lock(idle_mu);
-        idle.erase(c);
-        CloseConn(c);
-      }
+      c->deadline = Clock::now() + std::chrono::milliseconds(c->tls_port ? opt.handshake_timeout_ms
+                                                                         : opt.head_timeout_ms);
+      Park(c, /*add=*/true);
     }
   }
 
@@ -460,8 +581,8 @@ struct Server::Impl {
         c = queue.front();
         queue.pop_front();
       }
-      if (Serve(c)) {
-        Park(c);
+      if (Serve(c) == Next::kPark && !stopping.load()) {
+        Park(c, /*add=*/false);
       } else {
         ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
         CloseConn(c);
@@ -469,41 +590,111 @@ struct Server::Impl {
     }
   }
 
-  // Reads a request head into `head_len` bytes of c->buf. 0 = ok, otherwise a status to
-  // answer with, or -1 to close silently.
+  // Advances the TLS handshake without blocking on the client. kPark: waiting for the
+  // client (c->deadline set); kClose: failed; otherwise it completed (returns nullopt).
+  std::optional<Next> Handshake(Conn* c) {
+    auto deadline = c->deadline;  // set at accept
+    if (c->ssl == nullptr) {
+      // The first byte decides: a TLS handshake record starts with 0x16.
+      unsigned char first = 0;
+      ssize_t n = ::recv(c->fd, &first, 1, MSG_PEEK);
+      if (n == 0) return Next::kClose;
+      if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK) ? Next::kPark : Next::kClose;
+      if (first != 0x16) {
+        stats->handshake_failures.fetch_add(1);
+        if (first >= 'A' && first <= 'Z') {  // looks like an HTTP method
+          WriteSimple(c, 400,
+                      "this port speaks HTTPS, but the client sent plain HTTP; use https:// or "
+                      "the plain HTTP port");
+        }
+        return Next::kClose;
+      }
+      std::shared_ptr<SSL_CTX> ctx = opt.tls->Get();
+      c->ssl = SSL_new(ctx.get());  // holds its own reference to ctx
+      if (c->ssl == nullptr || SSL_set_fd(c->ssl, c->fd) != 1) return Next::kClose;
+      SSL_set_accept_state(c->ssl);
+    }
+    while (true) {
+      ERR_clear_error();
+      int r = SSL_do_handshake(c->ssl);
+      if (r == 1) break;
+      Io io = c->SslIo(r);
+      // The client's next flight is usually a round trip away: waiting a moment is cheaper
+      // than parking the connection and handing it to another worker.
+      if (io == Io::kWantRead && c->Wait(io, std::min(2, MsUntil(deadline)))) continue;
+      if (io == Io::kWantRead) return Next::kPark;
+      if (io == Io::kWantWrite && c->Wait(io, MsUntil(deadline))) continue;
+      stats->handshake_failures.fetch_add(1);
+      return Next::kClose;
+    }
+    c->handshaken = true;
+    stats->handshakes.fetch_add(1);
+    if (SSL_session_reused(c->ssl)) stats->resumed.fetch_add(1);
+    c->peer_cn = VerifiedPeerCommonName(c->ssl);
+    c->deadline = Clock::now() + std::chrono::milliseconds(opt.head_timeout_ms);
+    return std::nullopt;
+  }
+
+  // Outcomes of reading a request head.
+  static constexpr int kHeadOk = 0, kHeadClose = -1, kHeadWait = -2, kHeadTlsOnPlain = 1;
+
+  // Reads a request head into `head_len` bytes of c->buf without blocking: kHeadOk,
+  // kHeadWait (park until more arrives), kHeadClose, kHeadTlsOnPlain, or a status to answer.
   int ReadHead(Conn* c, size_t* head_len) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(opt.head_timeout_ms);
     size_t scanned = 0;
     while (true) {
       // Tolerate blank lines before a request (RFC 9112 2.2).
       while (c->buf.size() >= 2 && c->buf[0] == '\r' && c->buf[1] == '\n') c->buf.erase(0, 2);
-      if (!c->buf.empty() && c->buf[0] == 0x16) return 1;  // a TLS handshake on a plain port
+      if (!c->buf.empty() && !c->head_started) {
+        c->head_started = true;
+        c->head_deadline = Clock::now() + std::chrono::milliseconds(opt.head_timeout_ms);
+      }
+      if (!c->tls_port && !c->buf.empty() && c->buf[0] == 0x16) return kHeadTlsOnPlain;
       auto end = c->buf.find("\r\n\r\n", scanned > 3 ? scanned - 3 : 0);
       if (end != std::string::npos) {
         if (end > opt.max_head_bytes) return 431;
         *head_len = end;
-        return 0;
+        return kHeadOk;
       }
       scanned = c->buf.size();
       if (c->buf.size() > opt.max_head_bytes) return 431;
-      ssize_t r = c->Fill(MsUntil(deadline));
-      if (r == 0) return -1;
-      if (r < 0) return c->buf.empty() ? -1 : 408;
+      if (c->head_started && Clock::now() >= c->head_deadline) return 408;
+      char tmp[16 * 1024];
+      Io io;
+      ssize_t r = c->RecvSome(tmp, sizeof tmp, &io);
+      if (io == Io::kOk) {
+        c->buf.append(tmp, static_cast<size_t>(r));
+      } else if (io == Io::kWantRead) {
+        return kHeadWait;
+      } else if (io == Io::kEof) {
+        c->clean_end = c->handshaken && c->buf.empty();
+        return kHeadClose;
+      } else if (io == Io::kWantWrite) {  // TLS housekeeping mid-read
+        if (!c->Wait(io, MsUntil(c->head_started ? c->head_deadline : c->deadline))) {
+          return kHeadClose;
+        }
+      } else {
+        return kHeadClose;
+      }
     }
   }
 
-  bool WriteSimple(Conn* c, int status, const std::string& message) {
+  Next WriteSimple(Conn* c, int status, const std::string& message) {
     Response res;
     RenderError(status, message, res);
     std::string out = RenderHead(res, false, true) + res.body;
     if (c->SendAll(out.data(), out.size(), opt.body_idle_timeout_ms)) LingerClose(c);
-    return false;
+    return Next::kClose;
   }
 
   // Before closing a connection whose client may still be sending, stop writing and
   // discard what arrives for a moment: closing with unread input sends a reset that can
   // destroy the response before the client reads it.
   static void LingerClose(Conn* c) {
+    if (c->ssl != nullptr && c->handshaken) {
+      ERR_clear_error();
+      SSL_shutdown(c->ssl);  // close_notify, best effort
+    }
     ::shutdown(c->fd, SHUT_WR);
     auto deadline = Clock::now() + std::chrono::milliseconds(500);
     size_t discarded = 0;
@@ -516,12 +707,20 @@ struct Server::Impl {
     }
   }
 
-  // Serves requests on c while they arrive back to back. True: park c for keep-alive.
-  bool Serve(Conn* c) {
+  // Serves what c has to offer: finishes its handshake, then requests while they arrive
+  // back to back. kPark: wait in epoll until c->deadline for more.
+  Next Serve(Conn* c) {
+    if (!c->handshaken) {
+      if (auto next = Handshake(c)) return *next;
+    }
     while (true) {
       size_t head_len = 0;
       int hs = ReadHead(c, &head_len);
-      if (hs == 1) {
+      if (hs == kHeadWait) {
+        if (c->head_started) c->deadline = c->head_deadline;
+        return Next::kPark;
+      }
+      if (hs == kHeadTlsOnPlain) {
         return WriteSimple(c, 400,
                            "this port speaks plain HTTP, but the client started a TLS "
                            "handshake; use http:// or the TLS port");
@@ -530,18 +729,24 @@ struct Server::Impl {
         return WriteSimple(
             c, 431, "request head is larger than " + std::to_string(opt.max_head_bytes) + " bytes");
       }
-      if (hs == 408) return WriteSimple(c, 408, "request head not received in time");
-      if (hs != 0) return false;
+      if (hs == 408) {
+        stats->timeouts.fetch_add(1);
+        return WriteSimple(c, 408, "request head not received in time");
+      }
+      if (hs != kHeadOk) return Next::kClose;
 
       auto started = Clock::now();
       uint64_t in0 = c->bytes_in - c->buf.size(), out0 = c->bytes_out;
       Request req;
       req.remote_addr = c->peer;
+      req.tls = c->ssl != nullptr;
+      req.client_cert_subject = c->peer_cn;
       ParseError perr;
       HeadLimits limits{opt.max_target_bytes, opt.max_header_fields};
       bool parsed =
           ParseRequestHead(std::string_view(c->buf).substr(0, head_len), limits, &req, &perr);
       c->buf.erase(0, head_len + 4);
+      c->head_started = false;
       if (!parsed) return WriteSimple(c, perr.status, perr.message);
 
       stats->requests.fetch_add(1);
@@ -596,8 +801,12 @@ struct Server::Impl {
         opt.on_complete(req, res, c->bytes_in - c->buf.size() - in0, c->bytes_out - out0, secs);
       }
       if (ok && close) LingerClose(c);
-      if (!ok || close) return false;
-      if (c->buf.empty()) return true;  // nothing pipelined: park until the next request
+      if (!ok || close) return Next::kClose;
+      if (c->buf.empty() && !c->HasBuffered()) {
+        // Nothing pipelined: park until the next request.
+        c->deadline = Clock::now() + std::chrono::milliseconds(opt.keepalive_timeout_ms);
+        return Next::kPark;
+      }
     }
   }
 };
@@ -610,7 +819,12 @@ Server::Server(ServerOptions options, Handler handler) : impl_(new Impl) {
 
 Server::~Server() { Stop(); }
 
+bool Server::tls() const { return impl_->opt.tls != nullptr; }
+
 Status Server::Start(const std::string& host, int port) {
+  if (impl_->opt.tls && !impl_->opt.tls->Get()) {
+    return Status(Code::kInvalidArgument, "TLS requested without a certificate");
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -672,14 +886,10 @@ void Server::Stop() {
   m.workers.clear();
   for (auto& [c, t] : m.idle) {
     (void)t;
-    ::close(c->fd);
     delete c;
   }
   m.idle.clear();
-  for (Conn* c : m.queue) {
-    ::close(c->fd);
-    delete c;
-  }
+  for (Conn* c : m.queue) delete c;
   m.queue.clear();
   ::close(m.listen_fd);
   ::close(m.epoll_fd);

@@ -72,6 +72,15 @@ class BlobDriver {
   // Visits every file and directory below `path`, depth first, sorted.
   virtual Status Walk(const std::string& path,
                       const std::function<Status(const FileInfo&)>& visit) = 0;
+  // A URL a client can fetch the file from directly (a presigned URL on object stores),
+  // valid for `expires`; kUnsupported where there is none (local disks).
+  virtual Result<std::string> URLFor(const std::string& path, std::string_view method,
+                                     std::chrono::seconds expires) {
+    (void)path;
+    (void)method;
+    (void)expires;
+    return Status(Code::kUnsupported, name() + " storage cannot hand out URLs");
+  }
 };
 
 }  // namespace dtr::storage

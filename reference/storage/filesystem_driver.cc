@@ -181,7 +181,8 @@ Result<std::string> FilesystemDriver::GetContent(const std::string& path) {
     ssize_t r = ::read(fd, buf, sizeof buf);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
-      Status s = Errno("read", path);
+      Status s =
+          errno == EISDIR ? NotFound(path + " is a directory, not a file") : Errno("read", path);
       ::close(fd);
       return s;
     }
