@@ -22,6 +22,10 @@ struct Challenge {
 std::vector<Challenge> parse_www_authenticate(const std::vector<std::string>& values);
 
 std::string base64_encode(std::string_view in);
+// base64url without padding (the encoding of JWT segments), and its inverse; the decoder
+// takes padded or unpadded input and gives nullopt for anything else.
+std::string base64url_encode(std::string_view in);
+std::optional<std::string> base64url_decode(std::string_view in);
 // Percent-encodes everything outside RFC 3986 unreserved characters.
 std::string url_encode(std::string_view in);
 

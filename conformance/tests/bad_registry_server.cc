@@ -1,7 +1,9 @@
 // A tiny in-memory OCI registry for the suite's own tests: conforming by default, with one
 // switch per deviation (--deviate NAME), plus modes that are no registry at all (--mode
-// hang|garbage|html|html200), over TLS (--tls CERT KEY) or behind auth (--auth basic|bearer).
-// It prints "PORT <n>" on stdout once it listens on 127.0.0.1 and runs until killed.
+// hang|garbage|html|html200), over TLS (--tls CERT KEY) or behind auth (--auth basic|bearer|
+// bearer-anonymous: the token flow with JWTs). Beside /v2/ it serves just enough of DTR's
+// /api/v0 and /enzi/v0 for the `api` group. It prints "PORT <n>" on stdout once it listens on
+// 127.0.0.1 and runs until killed.
 //
 // It exists to prove dtr-conformance can fail: conformance_fails_test runs the suite
 // against each deviation and expects exactly the cases that deviation breaks to fail.
@@ -11,6 +13,8 @@
 #include <unistd.h>
 
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -18,9 +22,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -113,63 +119,265 @@ std::string strip_params(const std::string& type) {
   return t;
 }
 
-// ---- auth -------------------------------------------------------------------------------
+// ---- auth ------------------------------------------------------------------------------
+// Bearer tokens are HS256 JWTs in distribution's shape ({sub, access:[{type, name,
+// actions}], exp}), signed with a key made at startup. Alice may do anything; an anonymous
+// caller (--auth bearer-anonymous) gets a token that opens /v2/ and grants nothing, like
+// Docker Hub's. The auth deviations break one rule each: realm-grants-all,
+// realm-ignores-password, token-any-repo, unsigned-tokens, any-bearer, no-oauth-post.
 
-std::string required_scope(const std::string& path, const httplib::Request& req) {
+const std::string& signing_key() {
+  static const std::string key = dtrc::random_bytes(32);
+  return key;
+}
+
+std::string hs256(const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), signing_key().data(), static_cast<int>(signing_key().size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
+long long now_seconds() { return static_cast<long long>(std::time(nullptr)); }
+
+// Scopes as requested ("repository:name:a,b") into an access claim.
+json access_claim(const std::vector<std::string>& scopes) {
+  json access = json::array();
+  for (const auto& s : scopes) {
+    auto first = s.find(':'), last = s.rfind(':');
+    if (first == std::string::npos || first == last) continue;
+    json actions = json::array();
+    std::istringstream in(s.substr(last + 1));
+    std::string a;
+    while (std::getline(in, a, ',')) actions.push_back(a);
+    access.push_back({{"type", s.substr(0, first)},
+                      {"name", s.substr(first + 1, last - first - 1)},
+                      {"actions", actions}});
+  }
+  return access;
+}
+
+std::string sign(const json& claims) {
+  const std::string head = dtrc::base64url_encode(json({{"alg", "HS256"}, {"typ", "JWT"}}).dump()) +
+                           "." + dtrc::base64url_encode(claims.dump());
+  return head + "." + dtrc::base64url_encode(hs256(head));
+}
+
+std::string issue(const std::string& sub, const std::vector<std::string>& scopes) {
+  return sign({{"iss", "fixture"},
+               {"sub", sub},
+               {"aud", "fixture"},
+               {"exp", now_seconds() + 300},
+               {"iat", now_seconds()},
+               {"access", access_claim(scopes)}});
+}
+
+// The claims of a token this server issued; nullopt for anything else.
+std::optional<json> verify(const std::string& token) {
+  auto d1 = token.find('.');
+  auto d2 = d1 == std::string::npos ? d1 : token.find('.', d1 + 1);
+  if (d2 == std::string::npos) return std::nullopt;
+  auto header = dtrc::base64url_decode(token.substr(0, d1));
+  auto claims = dtrc::base64url_decode(token.substr(d1 + 1, d2 - d1 - 1));
+  auto sig = dtrc::base64url_decode(token.substr(d2 + 1));
+  if (!header || !claims || !sig) return std::nullopt;
+  json h = json::parse(*header, nullptr, false), c = json::parse(*claims, nullptr, false);
+  if (!h.is_object() || !c.is_object()) return std::nullopt;
+  if (!g_config.deviate("unsigned-tokens") &&
+      (h.value("alg", "") != "HS256" || *sig != hs256(token.substr(0, d2)))) {
+    return std::nullopt;
+  }
+  if (c.value("exp", 0LL) < now_seconds() || c.value("typ", "") == "refresh") return std::nullopt;
+  return c;
+}
+
+bool grants(const json& claims, const std::string& scope) {
+  json want = access_claim({scope});
+  if (want.empty()) return false;
+  const std::string name = want[0]["name"];
+  for (const auto& action : want[0]["actions"]) {
+    bool ok = false;
+    for (const auto& a : claims.value("access", json::array())) {
+      if (!a.is_object() || (a.value("name", "") != name && !g_config.deviate("token-any-repo"))) {
+        continue;
+      }
+      for (const auto& have : a.value("actions", json::array())) ok = ok || have == action;
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::vector<std::string> required_scopes(const std::string& path, const httplib::Request& req) {
   std::string repo = dtrc::repository_of(path);
-  if (repo.empty()) return "";
-  std::string scope = "repository:" + repo + ":pull,push";
-  if (req.has_param("from")) scope += " repository:" + req.get_param_value("from") + ":pull";
-  return scope;
+  if (repo.empty()) return {};
+  const bool read = req.method == "GET" || req.method == "HEAD";
+  std::vector<std::string> scopes = {"repository:" + repo + (read ? ":pull" : ":pull,push")};
+  if (req.has_param("from"))
+    scopes.push_back("repository:" + req.get_param_value("from") + ":pull");
+  return scopes;
+}
+
+const std::string& alice_basic() {
+  static const std::string b = "Basic " + dtrc::base64_encode(std::string(kUser) + ":" + kPassword);
+  return b;
+}
+
+// DTR's API state (see "the DTR API" below): access tokens work as alice's password.
+struct ApiState {
+  std::map<std::string, json> repos;          // "ns/name" -> responses.Repository
+  std::map<std::string, std::string> tokens;  // hashedToken -> token
+  std::vector<json> events;
+  int serial = 0;
+};
+ApiState g_api;
+std::mutex g_api_mu;
+
+bool alice_secret(const std::string& user, const std::string& secret) {
+  if (user != kUser) return false;
+  if (secret == kPassword) return true;
+  std::lock_guard<std::mutex> lock(g_api_mu);
+  for (const auto& [hashed, token] : g_api.tokens) {
+    if (token == secret) return true;
+  }
+  return false;
+}
+
+// user and password of a Basic header; nullopt for anything else.
+std::optional<std::pair<std::string, std::string>> basic_credentials(const std::string& header) {
+  if (header.rfind("Basic ", 0) != 0) return std::nullopt;
+  std::string pair = dtrc::base64url_decode(header.substr(6)).value_or("");
+  auto colon = pair.find(':');
+  if (colon == std::string::npos) return std::nullopt;
+  return std::make_pair(pair.substr(0, colon), pair.substr(colon + 1));
 }
 
 // True when the request may go on; otherwise res holds the 401.
 bool authorized(const httplib::Request& req, httplib::Response& res) {
   if (g_config.auth.empty()) return true;
   const std::string auth = req.get_header_value("Authorization");
-  const std::string basic = "Basic " + dtrc::base64_encode(std::string(kUser) + ":" + kPassword);
   if (g_config.auth == "basic") {
-    if (auth == basic) return true;
+    if (auth == alice_basic()) return true;
     res.set_header("WWW-Authenticate", "Basic realm=\"fixture\"");
     error(res, 401, "UNAUTHORIZED", "authentication required");
     return false;
   }
-  // Bearer: tokens are "tok." + the scopes they grant, issued by /token.
-  const std::string scope = required_scope(req.path, req);
-  if (auth.rfind("Bearer tok.", 0) == 0) {
-    std::string granted = auth.substr(11);
-    bool ok = true;
-    std::istringstream in(scope);
-    std::string s;
-    while (in >> s) ok = ok && granted.find(s) != std::string::npos;
-    if (ok) return true;
+  // DTR also takes Basic credentials (a password or an access token) on /v2/.
+  if (auto creds = basic_credentials(auth); creds && alice_secret(creds->first, creds->second)) {
+    return true;
+  }
+  const std::vector<std::string> scopes = required_scopes(req.path, req);
+  bool invalid = false;
+  if (auth.rfind("Bearer ", 0) == 0) {
+    if (scopes.empty() && g_config.deviate("any-bearer")) return true;
+    if (auto claims = verify(auth.substr(7))) {
+      bool ok = true;
+      for (const auto& s : scopes) ok = ok && grants(*claims, s);
+      if (ok) return true;
+    } else {
+      invalid = true;
+    }
   }
   std::string challenge =
       "Bearer realm=\"http://127.0.0.1:" + std::to_string(g_port) + "/token\",service=\"fixture\"";
-  if (!scope.empty()) challenge += ",scope=\"" + scope + "\"";
+  std::string joined;
+  for (const auto& s : scopes) joined += (joined.empty() ? "" : " ") + s;
+  if (!joined.empty()) challenge += ",scope=\"" + joined + "\"";
+  if (invalid) challenge += ",error=\"invalid_token\"";
   res.set_header("WWW-Authenticate", challenge);
   error(res, 401, "UNAUTHORIZED", "authentication required");
   return false;
 }
 
+std::string rfc3339_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Who is asking: "alice", "" (anonymous, when allowed), or nullopt (refused).
+std::optional<std::string> caller(const std::string& user, const std::string& password,
+                                  bool anonymous) {
+  if (anonymous) {
+    if (g_config.auth == "bearer-anonymous") return std::string();
+    return std::nullopt;
+  }
+  if (user == kUser &&
+      (alice_secret(user, password) || g_config.deviate("realm-ignores-password"))) {
+    return std::string(kUser);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> granted(const std::string& who, std::vector<std::string> scopes) {
+  if (who.empty() && !g_config.deviate("realm-grants-all")) return {};
+  return scopes;
+}
+
 void token_endpoint(const httplib::Request& req, httplib::Response& res) {
-  const std::string basic = "Basic " + dtrc::base64_encode(std::string(kUser) + ":" + kPassword);
   const std::string given = req.get_header_value("Authorization");
-  if (given.empty() && g_config.auth == "bearer-anonymous") {
-    // Anonymous tokens open /v2/ but grant no repository scope, like Docker Hub's.
-    res.set_content(json({{"token", "tok."}}).dump(), "application/json");
-    return;
+  std::string user = "?", password;
+  if (auto creds = basic_credentials(given)) std::tie(user, password) = *creds;
+  auto who = caller(user, password, given.empty());
+  if (!who) {
+    res.set_header("WWW-Authenticate", "Basic realm=\"fixture\"");
+    return error(res, 401, "UNAUTHORIZED", "bad credentials");
   }
-  if (given != basic) {
-    error(res, 401, "UNAUTHORIZED", "bad credentials");
-    return;
-  }
-  std::string granted;
+  std::vector<std::string> scopes;
   for (std::size_t i = 0; i < req.get_param_value_count("scope"); ++i) {
-    granted += req.get_param_value("scope", i) + " ";
+    scopes.push_back(req.get_param_value("scope", i));
   }
-  res.set_content(json({{"token", "tok." + granted}, {"expires_in", 300}}).dump(),
+  const std::string token = issue(*who, granted(*who, scopes));
+  res.set_content(json({{"token", token},
+                        {"access_token", token},
+                        {"expires_in", 300},
+                        {"issued_at", rfc3339_now()}})
+                      .dump(),
                   "application/json");
+}
+
+// The OAuth2 form: grant_type=password (access_type=offline adds a refresh_token) and
+// grant_type=refresh_token.
+void token_post(const httplib::Request& req, httplib::Response& res) {
+  if (g_config.deviate("no-oauth-post")) return error(res, 405, "UNSUPPORTED", "use GET");
+  httplib::Params form;
+  httplib::detail::parse_query_text(req.body, form);
+  auto field = [&](const std::string& k) {
+    auto it = form.find(k);
+    return it == form.end() ? std::string() : it->second;
+  };
+  std::optional<std::string> who;
+  if (field("grant_type") == "password") {
+    who = caller(field("username"), field("password"), false);
+  } else if (field("grant_type") == "refresh_token") {
+    // Refresh tokens are signed like access tokens, with typ "refresh".
+    const std::string t = field("refresh_token");
+    auto d2 = t.rfind('.');
+    auto claims = dtrc::base64url_decode(t.substr(t.find('.') + 1, d2 - t.find('.') - 1));
+    auto sig = dtrc::base64url_decode(t.substr(d2 == std::string::npos ? t.size() : d2 + 1));
+    if (d2 != std::string::npos && claims && sig && *sig == hs256(t.substr(0, d2))) {
+      json c = json::parse(*claims, nullptr, false);
+      if (c.is_object() && c.value("typ", "") == "refresh") who = c.value("sub", "");
+    }
+  } else {
+    return error(res, 400, "UNSUPPORTED", "unsupported_grant_type");
+  }
+  if (!who || who->empty()) return error(res, 401, "UNAUTHORIZED", "invalid_grant");
+  std::vector<std::string> scopes;
+  std::istringstream in(field("scope"));
+  std::string s;
+  while (in >> s) scopes.push_back(s);
+  json body = {{"access_token", issue(*who, granted(*who, scopes))},
+               {"scope", field("scope")},
+               {"expires_in", 300},
+               {"issued_at", rfc3339_now()}};
+  if (field("access_type") == "offline") {
+    body["refresh_token"] =
+        sign({{"sub", *who}, {"typ", "refresh"}, {"exp", now_seconds() + 3600}});
+  }
+  res.set_content(body.dump(), "application/json");
 }
 
 // ---- blobs and uploads ------------------------------------------------------------------
@@ -350,6 +558,29 @@ std::string missing_reference(const std::string& repo, const json& m) {
   return "";
 }
 
+// True when `tag` exists in `repo` and the repository's immutableTags is on (DTR's rule;
+// --deviate api-mutable-tags ignores it).
+bool tag_is_immutable(const std::string& repo, const std::string& tag) {
+  if (g_config.deviate("api-mutable-tags") || !g_store.tags[repo].count(tag)) return false;
+  std::lock_guard<std::mutex> lock(g_api_mu);
+  auto it = g_api.repos.find(repo);
+  return it != g_api.repos.end() && it->second.value("immutableTags", false);
+}
+
+void record_event(const std::string& type, const std::string& object_type,
+                  const std::string& object_name, const std::string& repo,
+                  const std::string& digest) {
+  if (g_config.deviate("api-no-events")) return;
+  std::lock_guard<std::mutex> lock(g_api_mu);
+  g_api.events.push_back(
+      {{"id", std::to_string(++g_api.serial)},
+       {"publishedAt", "2024-01-01T00:00:00Z"},
+       {"actor", kUser},
+       {"type", type},
+       {"object", {{"type", object_type}, {"name", object_name}, {"id", digest}}},
+       {"repository", repo}});
+}
+
 std::string resolve_ref(const std::string& repo, const std::string& ref) {
   if (ref.find(':') != std::string::npos) return ref;
   auto t = g_store.tags.find(repo);
@@ -373,8 +604,14 @@ void put_manifest(const std::string& repo, const std::string& ref, const httplib
   }
   std::string type = strip_params(req.get_header_value("Content-Type"));
   if (type.empty() && m.contains("mediaType") && m["mediaType"].is_string()) type = m["mediaType"];
+  if (!by_digest && tag_is_immutable(repo, ref)) {
+    return error(res, 403, "DENIED",
+                 "tag=" + ref + " cannot be overwritten because 127.0.0.1:" +
+                     std::to_string(g_port) + "/" + repo + " is an immutable repository");
+  }
   g_store.manifests[repo][digest] = Manifest{req.body, type};
   if (!by_digest) g_store.tags[repo][ref] = digest;
+  record_event("CREATE", "TAG", repo + ":" + (by_digest ? digest : ref), repo, digest);
   res.status = 201;
   res.set_header("Location", "/v2/" + repo + "/manifests/" + digest);
   res.set_header("Docker-Content-Digest", digest);
@@ -495,6 +732,145 @@ void catalog(const httplib::Request& req, httplib::Response& res) {
   json repos = paginate(all, req, res, "/v2/_catalog", false);
   res.status = 200;
   res.set_content(json({{"repositories", repos}}).dump(), "application/json");
+}
+
+// ---- the DTR API: just enough of /api/v0 and /enzi/v0 for the `api` group ---------------
+// Deviations: api-plain-errors (no {"errors":[...]} envelope), api-mutable-tags,
+// api-tokens-not-revoked, api-no-events.
+
+void api_error(httplib::Response& res, int status, const std::string& code,
+               const std::string& msg) {
+  res.status = status;
+  json j = g_config.deviate("api-plain-errors")
+               ? json({{"message", msg}})
+               : json({{"errors", json::array({{{"code", code}, {"message", msg}}})}});
+  res.set_content(j.dump(), "application/json");
+}
+
+void api_reply(httplib::Response& res, int status, const json& j) {
+  res.status = status;
+  res.set_content(j.dump(), "application/json");
+}
+
+void api_repository(const std::string& ns, const std::string& name, const httplib::Request& req,
+                    httplib::Response& res) {
+  const std::string full = ns + "/" + name;
+  auto it = g_api.repos.find(full);
+  if (req.method == "DELETE") {
+    if (it != g_api.repos.end()) g_api.repos.erase(it);
+    res.status = 204;
+    return;
+  }
+  if (it == g_api.repos.end())
+    return api_error(res, 404, "NO_SUCH_REPOSITORY", "no such repository");
+  if (req.method == "PATCH") {
+    json patch = json::parse(req.body, nullptr, false);
+    if (!patch.is_object()) return api_error(res, 400, "INVALID_JSON", "invalid JSON");
+    for (const char* f : {"visibility", "shortDescription", "immutableTags", "tagLimit"}) {
+      if (patch.contains(f)) it->second[f] = patch[f];
+    }
+  }
+  api_reply(res, 200, it->second);
+}
+
+void api_tags(const std::string& full, const std::string& tag, const httplib::Request& req,
+              httplib::Response& res) {
+  if (!g_api.repos.count(full))
+    return api_error(res, 404, "NO_SUCH_REPOSITORY", "no such repository");
+  auto& tags = g_store.tags[full];
+  if (tag.empty()) {
+    json out = json::array();
+    for (const auto& [t, d] : tags) out.push_back({{"name", t}, {"digest", d}});
+    return api_reply(res, 200, out);
+  }
+  if (req.method != "DELETE") return api_error(res, 405, "NOT_ALLOWED", "method not allowed");
+  if (!tags.count(tag)) return api_error(res, 404, "NO_SUCH_TAG", "no such tag");
+  tags.erase(tag);
+  res.status = 204;
+}
+
+void api_dispatch(const httplib::Request& req, httplib::Response& res) {
+  const std::string& p = req.path;
+  if (p == "/api/v0/docs.json") {
+    return api_reply(res, 200,
+                     {{"swagger", "2.0"},
+                      {"info", {{"title", "fixture"}, {"version", "2.7.0-fixture"}}},
+                      {"paths", {{"/repositories/{namespace}", json::object()}}}});
+  }
+  auto creds = basic_credentials(req.get_header_value("Authorization"));
+  if (!creds || !alice_secret(creds->first, creds->second)) {
+    return api_error(res, 401, "NOT_AUTHENTICATED", "authentication required");
+  }
+  std::lock_guard<std::mutex> store_lock(g_store.mu);
+  std::lock_guard<std::mutex> lock(g_api_mu);
+  static const std::regex kRepos(R"(^/api/v0/repositories(/([^/]+))?$)");
+  static const std::regex kRepo(R"(^/api/v0/repositories/([^/]+)/([^/]+)$)");
+  static const std::regex kTags(R"(^/api/v0/repositories/([^/]+/[^/]+)/tags(/([^/]+))?$)");
+  static const std::regex kEvents(R"(^/api/v0/repositories/([^/]+/[^/]+)/events$)");
+  static const std::regex kAccount(R"(^/enzi/v0/accounts/([^/]+)$)");
+  static const std::regex kToken(R"(^/api/v0/api_tokens/([^/]+)$)");
+  std::smatch m;
+  if (p == "/api/v0/meta/settings" && req.method == "GET") {
+    return api_reply(res, 200, {{"createRepositoryOnPush", false}, {"readOnlyRegistry", false}});
+  }
+  if (std::regex_match(p, m, kAccount) && req.method == "GET") {
+    if (m[1] != kUser && m[1] != "alice-id")
+      return api_error(res, 404, "NO_SUCH_ACCOUNT", "no such account");
+    return api_reply(res, 200,
+                     {{"id", "alice-id"},
+                      {"name", kUser},
+                      {"fullName", "Alice"},
+                      {"isOrg", false},
+                      {"isAdmin", true},
+                      {"isActive", true}});
+  }
+  if (std::regex_match(p, m, kRepos)) {
+    const std::string ns = m[2];
+    if (req.method == "POST" && !ns.empty()) {
+      json body = json::parse(req.body, nullptr, false);
+      if (!body.is_object() || !body.contains("name") || !body["name"].is_string()) {
+        return api_error(res, 400, "INVALID_JSON", "invalid JSON");
+      }
+      const std::string full = ns + "/" + body["name"].get<std::string>();
+      if (g_api.repos.count(full))
+        return api_error(res, 400, "REPOSITORY_EXISTS", "repository exists");
+      json repo = {{"id", "r" + std::to_string(++g_api.serial)},
+                   {"namespace", ns},
+                   {"namespaceType", "user"},
+                   {"name", body["name"]},
+                   {"shortDescription", body.value("shortDescription", "")},
+                   {"visibility", body.value("visibility", "private")},
+                   {"immutableTags", body.value("immutableTags", false)},
+                   {"tagLimit", body.value("tagLimit", 0)}};
+      g_api.repos[full] = repo;
+      return api_reply(res, 201, repo);
+    }
+    json list = json::array();
+    for (const auto& [full, r] : g_api.repos) {
+      if (ns.empty() || r["namespace"] == ns) list.push_back(r);
+    }
+    return api_reply(res, 200, {{"repositories", list}});
+  }
+  if (std::regex_match(p, m, kRepo)) return api_repository(m[1], m[2], req, res);
+  if (std::regex_match(p, m, kTags)) return api_tags(m[1], m[3], req, res);
+  if (std::regex_match(p, m, kEvents)) {
+    json list = json::array();
+    for (const auto& e : g_api.events) {
+      if (e["repository"] == m[1].str()) list.push_back(e);
+    }
+    return api_reply(res, 200, {{"events", list}});
+  }
+  if (p == "/api/v0/api_tokens" && req.method == "POST") {
+    const std::string token = dtrc::random_hex(32), hashed = sha256_digest(token).substr(7);
+    g_api.tokens[hashed] = token;
+    return api_reply(res, 201, {{"token", token}, {"hashedToken", hashed}, {"isActive", true}});
+  }
+  if (std::regex_match(p, m, kToken) && req.method == "DELETE") {
+    if (!g_config.deviate("api-tokens-not-revoked")) g_api.tokens.erase(m[1]);
+    res.status = 204;
+    return;
+  }
+  api_error(res, 404, "NOT_FOUND", "no such endpoint");
 }
 
 // ---- routing ----------------------------------------------------------------------------
@@ -645,12 +1021,19 @@ int main(int argc, char** argv) {
     server->Post(".*", page);
   } else {
     server->Get("/token", token_endpoint);
+    server->Post("/token", token_post);
     // HEAD is routed to the GET handlers.
     server->Get("/v2.*", dispatch);
     server->Post("/v2.*", dispatch);
     server->Put("/v2.*", dispatch);
     server->Patch("/v2.*", dispatch);
     server->Delete("/v2.*", dispatch);
+    for (const char* api : {"/api/v0/.*", "/enzi/v0/.*"}) {
+      server->Get(api, api_dispatch);
+      server->Post(api, api_dispatch);
+      server->Patch(api, api_dispatch);
+      server->Delete(api, api_dispatch);
+    }
   }
   g_port = server->bind_to_any_port("127.0.0.1");
   if (g_port <= 0) {

@@ -312,6 +312,155 @@ TEST(ConformanceAuth, AnonymousTokenWithoutRepositoryAccessStopsTheRun) {
   EXPECT_EQ(ok.exit_code, 0) << describe(ok);
 }
 
+// ---- the `auth` group: the token spec's rules, each broken by one deviation ------------
+
+std::vector<std::string> auth_run(const Server& s) {
+  return {"--url",  s.url(),     "--user", "alice",  "--password",
+          "s3cret", "--timeout", "5",      "--only", "auth"};
+}
+
+TEST(ConformanceAuthGroup, ConformingTokenServerPassesEveryAuthCase) {
+  Server s({"--auth", "bearer-anonymous"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite(auth_run(s));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(r.failed().empty()) << describe(r);
+  EXPECT_EQ(r.report["summary"]["skipped"].get<int>(), 0) << describe(r);
+  EXPECT_EQ(r.report["summary"]["passed"].get<int>(), 12) << describe(r);
+}
+
+TEST(ConformanceAuthGroup, WithoutCredentialsTheCasesThatNeedThemSkipAndSaySo) {
+  Server s({"--auth", "bearer-anonymous"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite({"--url", s.url(), "--timeout", "5", "--only", "auth"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(r.failed().empty()) << describe(r);
+  for (const char* id : {"auth/token-get-shape", "auth/token-scoped-to-repo",
+                         "auth/oauth-post-password", "auth/oauth-post-refresh"}) {
+    EXPECT_EQ(r.status_of(id), "skip") << id << describe(r);
+    EXPECT_NE(r.out.find(std::string("SKIP  ") + id), std::string::npos) << describe(r);
+  }
+  EXPECT_NE(r.out.find("needs --user/--password"), std::string::npos) << describe(r);
+  // What an anonymous token can prove still runs.
+  EXPECT_EQ(r.status_of("auth/tampered-token"), "pass") << describe(r);
+  EXPECT_EQ(r.status_of("auth/partial-grant"), "pass") << describe(r);
+}
+
+TEST(ConformanceAuthGroup, NoTokenAuthMeansNotApplicable) {
+  Server s({});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite({"--url", s.url(), "--timeout", "5", "--only", "auth"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_EQ(r.report["summary"]["skipped"].get<int>(), 12) << describe(r);
+  EXPECT_NE(r.out.find("not applicable"), std::string::npos) << describe(r);
+}
+
+TEST(ConformanceAuthGroup, RealmWithoutPostIsNotApplicableNotPassed) {
+  Server s({"--auth", "bearer-anonymous", "--deviate", "no-oauth-post"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite(auth_run(s));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(r.failed().empty()) << describe(r);
+  EXPECT_EQ(r.status_of("auth/oauth-post-password"), "skip") << describe(r);
+  EXPECT_EQ(r.status_of("auth/oauth-post-refresh"), "skip") << describe(r);
+  EXPECT_NE(r.out.find("not applicable: the realm does not take the OAuth2 POST form"),
+            std::string::npos)
+      << describe(r);
+}
+
+class AuthDeviationTest : public ::testing::TestWithParam<Deviation> {};
+
+TEST_P(AuthDeviationTest, ExactlyTheDeviatingCasesFail) {
+  const Deviation& d = GetParam();
+  Server s({"--auth", "bearer-anonymous", "--deviate", d.name});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite(auth_run(s));
+  EXPECT_EQ(r.failed(), d.failing) << describe(r);
+  EXPECT_EQ(r.exit_code, d.exit_code) << describe(r);
+  for (const auto& id : d.failing) {
+    EXPECT_NE(r.out.find("FAIL  " + id + "  "), std::string::npos) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AuthDeviations, AuthDeviationTest,
+    ::testing::Values(
+        // Anonymous callers get push: the partial grant is not partial.
+        Deviation{"realm-grants-all", {"auth/partial-grant"}, 1},
+        Deviation{"realm-ignores-password", {"auth/wrong-password", "auth/oauth-post-password"}, 1},
+        Deviation{"token-any-repo", {"auth/token-scoped-to-repo"}, 1},
+        Deviation{"unsigned-tokens", {"auth/tampered-token", "auth/alg-none-token"}, 1},
+        // /v2/ lets any Bearer value in.
+        Deviation{
+            "any-bearer", {"auth/tampered-token", "auth/alg-none-token", "auth/garbage-token"}, 1}),
+    [](const ::testing::TestParamInfo<Deviation>& param_info) {
+      std::string n = param_info.param.name;
+      for (char& c : n) {
+        if (c == '-') c = '_';
+      }
+      return n;
+    });
+
+// ---- the `api` group (profile dtr) against the fixture's little DTR API ----------------
+
+std::vector<std::string> api_run(const Server& s) {
+  return {"--url",     s.url(), "--user",    "alice", "--password", "s3cret",
+          "--timeout", "5",     "--profile", "dtr",   "--only",     "api"};
+}
+
+TEST(ConformanceApiGroup, ConformingFixturePassesEveryApiCase) {
+  Server s({"--auth", "bearer-anonymous"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite(api_run(s));
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(r.failed().empty()) << describe(r);
+  EXPECT_EQ(r.report["summary"]["passed"].get<int>(), 15) << describe(r);
+}
+
+TEST(ConformanceApiGroup, OnlyInTheDtrProfileAndOnlyWithCredentials) {
+  Server s({"--auth", "bearer-anonymous"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun oci = run_suite({"--url", s.url(), "--timeout", "5"});
+  EXPECT_EQ(oci.status_of("api/repo-create"), "") << describe(oci);  // not selected
+  SuiteRun anon =
+      run_suite({"--url", s.url(), "--timeout", "5", "--profile", "dtr", "--only", "api"});
+  EXPECT_EQ(anon.exit_code, 0) << describe(anon);
+  EXPECT_EQ(anon.report["summary"]["skipped"].get<int>(), 15) << describe(anon);
+  EXPECT_NE(anon.out.find("needs --user/--password"), std::string::npos) << describe(anon);
+}
+
+class ApiDeviationTest : public ::testing::TestWithParam<Deviation> {};
+
+TEST_P(ApiDeviationTest, ExactlyTheDeviatingCasesFail) {
+  const Deviation& d = GetParam();
+  Server s({"--auth", "bearer-anonymous", "--deviate", d.name});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite(api_run(s));
+  EXPECT_EQ(r.failed(), d.failing) << describe(r);
+  EXPECT_EQ(r.exit_code, d.exit_code) << describe(r);
+  for (const auto& id : d.failing) {
+    EXPECT_NE(r.out.find("FAIL  " + id + "  "), std::string::npos) << id;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ApiDeviations, ApiDeviationTest,
+                         ::testing::Values(
+                             // {"message"} instead of {"errors":[{"code","message"}]}.
+                             Deviation{"api-plain-errors",
+                                       {"api/repo-exists", "api/repo-not-found", "api/repo-delete",
+                                        "api/tag-delete", "api/enzi-account"},
+                                       1},
+                             Deviation{"api-mutable-tags", {"api/immutable-tags"}, 1},
+                             Deviation{"api-tokens-not-revoked", {"api/api-token"}, 1},
+                             Deviation{"api-no-events", {"api/events-push"}, 1}),
+                         [](const ::testing::TestParamInfo<Deviation>& param_info) {
+                           std::string n = param_info.param.name;
+                           for (char& c : n) {
+                             if (c == '-') c = '_';
+                           }
+                           return n;
+                         });
+
 // ---- bad input: a clear message and exit 2, never a hang or a crash ------------------------
 
 int unused_port() {

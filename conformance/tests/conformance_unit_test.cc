@@ -98,6 +98,18 @@ TEST(Encoding, Base64) {
   EXPECT_EQ(base64_encode("alice:s3cret"), "YWxpY2U6czNjcmV0");
 }
 
+TEST(Encoding, Base64Url) {
+  EXPECT_EQ(base64url_encode("f"), "Zg");
+  EXPECT_EQ(base64url_encode("\xfb\xff"), "-_8");
+  EXPECT_EQ(base64url_decode("-_8"), std::string("\xfb\xff"));
+  EXPECT_EQ(base64url_decode("Zm9v"), "foo");
+  EXPECT_EQ(base64url_decode("Zm8="), "fo");
+  EXPECT_EQ(base64url_decode("Z"), std::nullopt);
+  EXPECT_EQ(base64url_decode("Zm.v"), std::nullopt);
+  const std::string all = "any \x00\x01 bytes \xfe\xff";
+  EXPECT_EQ(base64url_decode(base64url_encode(all)), all);
+}
+
 TEST(Locations, Resolve) {
   const std::string req = "http://h:5000/v2/r/blobs/uploads/?x=1";
   EXPECT_EQ(HttpClient::resolve(req, "/v2/r/blobs/uploads/u?_state=a"),
