@@ -46,6 +46,11 @@ struct ApiDeps {
                                                            const std::string& domain)>
       signed_tags;
   std::function<Result<bool>(const std::string& repo)> has_trust_data;
+  // The registry's storage settings ({"storage": {...}} as distribution's config.yml has it,
+  // in JSON), secrets left out; and their replacement (kInvalidArgument: refused, with why).
+  // Both empty when the storage cannot be changed through the API.
+  std::function<Result<std::string>()> get_storage;
+  std::function<Status(const std::string& json)> put_storage;
   // info.version of the OpenAPI document.
   std::string version = "2.7.0-reference";
   // PBKDF2 cost for new password hashes; tests lower it.

@@ -1,6 +1,7 @@
 // Settings, features (inventory §2.7) and the event stream (§2.16). Events are shown only
 // for repositories the caller can read, and pull events only to their admins.
 #include <limits>
+#include <optional>
 
 #include "api/resources.h"
 #include "api/routes.h"
@@ -19,9 +20,81 @@ json SettingsJson(const app::DtrSettings& s) {
   return j;
 }
 
+// The storage settings as JSON, or null when the storage is not exposed.
+std::optional<json> StorageJson(Call& c) {
+  if (!c.deps.get_storage) return json(nullptr);
+  auto text = c.deps.get_storage();
+  if (!text.ok()) {
+    c.Internal(text.status());
+    return std::nullopt;
+  }
+  json j = json::parse(*text, nullptr, false);
+  if (j.is_discarded()) {
+    c.Internal(Status(Code::kInternal, "storage settings are not JSON"));
+    return std::nullopt;
+  }
+  return j;
+}
+
 void GetSettings(Call& c) {
   if (c.deps.settings == nullptr) return c.Internal(Status(Code::kInternal, "no settings store"));
-  c.Reply(200, SettingsJson(*c.deps.settings->Get()));
+  json out = SettingsJson(*c.deps.settings->Get());
+  auto storage = StorageJson(c);
+  if (!storage) return;
+  if (storage->is_object() && (*storage)["storage"].is_object()) {
+    const json& st = (*storage)["storage"];
+    for (auto it = st.begin(); it != st.end(); ++it) {
+      if (it.key() == "delete" || it.key() == "maintenance") continue;
+      out["storageBackend"] = it.key();
+      // DTR's readback fields for NFS and local volumes.
+      out["storageVolume"] = it.key() == "filesystem" ? it.value().value("rootdirectory", "") : "";
+      out["nfsHost"] = "";
+      out["nfsPath"] = "";
+      if (it.key() == "nfs") {
+        std::string url = it.value().value("url", "");
+        if (url.rfind("nfs://", 0) == 0) {
+          std::string rest = url.substr(6);
+          size_t slash = rest.find('/');
+          out["nfsHost"] = rest.substr(0, slash);
+          out["nfsPath"] = slash == std::string::npos ? "/" : rest.substr(slash);
+        }
+      }
+    }
+    out["storage"] = st;
+  }
+  c.Reply(200, out);
+}
+
+void GetStorage(Call& c) {
+  auto storage = StorageJson(c);
+  if (!storage) return;
+  if (storage->is_null()) return c.Fail(err::kNotFound, "storage settings are not available here");
+  c.Reply(200, *storage);
+}
+
+void PutStorage(Call& c) {
+  if (!c.deps.put_storage) {
+    return c.Fail(err::kNotFound, "storage settings cannot be changed here");
+  }
+  auto body = c.BodyObject();
+  if (!body) return;
+  if (!body->contains("storage") || !(*body)["storage"].is_object()) {
+    return c.Fail(err::kInvalidSettings,
+                  "the body must be {\"storage\": {\"<driver>\": {...}}}, the storage section of "
+                  "distribution's config.yml as JSON");
+  }
+  Status s = c.deps.put_storage(body->dump());
+  if (!s.ok()) {
+    if (s.is(Code::kInvalidArgument) || s.is(Code::kUnsupported) || s.is(Code::kUnavailable) ||
+        s.is(Code::kPermissionDenied) || s.is(Code::kUnauthenticated) || s.is(Code::kNotFound)) {
+      return c.Fail(err::kInvalidSettings, s.message());
+    }
+    return c.Internal(s);
+  }
+  auto storage = StorageJson(c);
+  if (!storage) return;
+  RecordEvent(c, MakeEvent("UPDATE", "STORAGE_SETTINGS", "registry", storage->dump(), ""));
+  c.Reply(202, *storage);
 }
 
 void UpdateSettings(Call& c) {
@@ -159,6 +232,21 @@ void AddMetaRoutes(RouteTable& t) {
       .Body("forms.Settings")
       .Returns(202, "responses.Settings")
       .Errors({err::kInvalidSettings});
+  t.Add("GET", "/api/v0/admin/settings/registry/simple", Caller::kAdmin, GetStorage)
+      .Tag("meta")
+      .Summary("The registry's storage settings, secrets left out")
+      .Permission("system admins")
+      .Returns(200, "forms.StorageSettings");
+  t.Add("PUT", "/api/v0/admin/settings/registry/simple", Caller::kAdmin, PutStorage)
+      .Tag("meta")
+      .Summary(
+          "Replace the storage backend: {\"storage\": {\"<driver>\": {...}}} as in "
+          "distribution's config.yml; checked by writing and reading a probe before it "
+          "takes effect (without a restart); secrets sent back as \"<redacted>\" keep their value")
+      .Permission("system admins")
+      .Body("forms.StorageSettings")
+      .Returns(202, "forms.StorageSettings")
+      .Errors({err::kInvalidSettings, err::kInvalidJson});
   t.Add("GET", "/api/v0/meta/features", Caller::kUser, GetFeatures)
       .Tag("meta")
       .Summary("Which optional features are enabled and licensed")

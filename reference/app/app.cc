@@ -8,9 +8,9 @@
 #include <iostream>
 
 #include "app/log.h"
-#include "jobs/gc.h"
 #include "auth/password.h"
 #include "core/names.h"
+#include "jobs/gc.h"
 #include "storage/factory.h"
 #include "storage/filesystem_driver.h"
 
@@ -19,6 +19,7 @@ namespace dtr::app {
 namespace {
 
 const char* kCleanShutdownKey = "registry.clean_shutdown";
+const char* kStorageSettingsKey = "registry.storage";
 
 void RenderProtocolError(int status, const std::string& message, http::Response& res) {
   registry::WriteError(res, status, status == 413 || status == 431 ? "SIZE_INVALID" : "UNSUPPORTED",
@@ -34,14 +35,30 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   using storage::MakeDirs;
   if (Status s = MakeDirs(settings.data_dir); !s.ok()) return s;
   if (Status s = app->OpenFront(); !s.ok()) return s;
-  auto driver =
-      storage::CreateDriver(settings.storage_driver, settings.storage_params, settings.data_dir);
-  if (!driver.ok()) return driver.status();
-  app->driver_ =
-      std::make_unique<proxy::InstrumentedDriver>(std::move(*driver), &app->front_->metrics());
   auto meta = meta::SqliteMetaStore::Open(settings.data_dir + "/meta.db");
   if (!meta.ok()) return meta.status();
   app->meta_ = std::move(meta.value());
+  // Storage set through the API on an earlier run overrides the config file's.
+  auto stored_storage = app->meta_->GetState(kStorageSettingsKey);
+  if (!stored_storage.ok()) return stored_storage.status();
+  if (stored_storage->has_value()) {
+    auto applied = ApplyStorageJson(app->settings_, **stored_storage);
+    if (!applied.ok()) {
+      return Status(applied.status().code(),
+                    "the storage settings stored through the API are unusable (" +
+                        applied.status().message() + ")");
+    }
+    app->settings_ = std::move(*applied);
+    log::Info("storage: " + app->settings_.storage_driver +
+              ", as set through /api/v0/admin/settings/registry/simple (it overrides --config)");
+  }
+  auto driver = storage::CreateDriver(app->settings_.storage_driver, app->settings_.storage_params,
+                                      settings.data_dir);
+  if (!driver.ok()) return driver.status();
+  auto swappable = std::make_unique<SwappableDriver>(std::move(*driver));
+  app->swappable_ = swappable.get();
+  app->driver_ =
+      std::make_unique<proxy::InstrumentedDriver>(std::move(swappable), &app->front_->metrics());
 
   registry::RegistryOptions ro;
   ro.delete_enabled = settings.delete_enabled;
@@ -102,8 +119,8 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   app->runner_ = std::make_unique<jobs::Runner>(app->job_store_.get(), ro_jobs);
   app->RegisterJobActions();
   App* self = app.get();
-  app->jobs_api_ = std::make_unique<jobs::JobsApi>(app->runner_.get(),
-                                                   [self] { return self->GcLockHolder(); });
+  app->jobs_api_ =
+      std::make_unique<jobs::JobsApi>(app->runner_.get(), [self] { return self->GcLockHolder(); });
   jobs::RepoAutomationDeps automation_deps;
   automation_deps.db = &app->meta_->db();
   automation_deps.registry = app->registry_.get();
@@ -137,8 +154,9 @@ void App::OpenApi() {
   jobs::RepoAutomation* automation = automation_.get();
   deps.on_event = [automation](const meta::Event& e) { automation->OnEvent(e); };
   notary::TrustStore* trust = trust_store_.get();
-  deps.signed_tags = [trust](const std::string& repo, const std::string& domain)
-      -> Result<std::map<std::string, std::string>> {
+  deps.signed_tags = [trust](
+                         const std::string& repo,
+                         const std::string& domain) -> Result<std::map<std::string, std::string>> {
     auto guns = trust->GunsForRepository(repo);
     if (!guns.ok()) return guns.status();
     std::map<std::string, std::string> out;
@@ -155,7 +173,55 @@ void App::OpenApi() {
     if (!guns.ok()) return guns.status();
     return !guns->empty();
   };
+  deps.get_storage = [this]() -> Result<std::string> {
+    std::lock_guard lock(storage_mu_);
+    return StorageSettingsJson(settings_, /*redact=*/true);
+  };
+  deps.put_storage = [this](const std::string& text) { return PutStorage(text); };
   dtr_api_ = std::make_unique<api::ApiServer>(std::move(deps));
+}
+
+// Switches the storage backend while requests run: the new one is created and probed first;
+// only then is it stored (for later starts) and swapped in. Content already on the old
+// backend is not copied (`dtr storage copy` does that).
+Status App::PutStorage(const std::string& json_text) {
+  std::lock_guard lock(storage_mu_);
+  auto next = ApplyStorageJson(settings_, json_text);
+  if (!next.ok()) return next.status();
+  auto fixed = [&](bool a, bool b, const char* what) -> Status {
+    if (a == b) return Status::Ok();
+    return InvalidArgument(std::string(what) +
+                           " cannot change while the registry runs: set it in config.yml "
+                           "and restart (the read-only mode is readOnlyRegistry in "
+                           "/api/v0/meta/settings)");
+  };
+  if (Status s = fixed(next->delete_enabled, settings_.delete_enabled, "storage.delete.enabled");
+      !s.ok()) {
+    return s;
+  }
+  if (Status s =
+          fixed(next->read_only, settings_.read_only, "storage.maintenance.readonly.enabled");
+      !s.ok()) {
+    return s;
+  }
+  if (Status s = fixed(next->upload_purging, settings_.upload_purging,
+                       "storage.maintenance.uploadpurging.enabled");
+      !s.ok()) {
+    return s;
+  }
+  auto driver =
+      storage::CreateDriver(next->storage_driver, next->storage_params, settings_.data_dir);
+  if (!driver.ok()) return driver.status();
+  if (Status s = ProbeDriver(driver->get()); !s.ok()) return s;
+  if (Status s = meta_->SetState(kStorageSettingsKey, StorageSettingsJson(*next, false)); !s.ok()) {
+    return s;
+  }
+  swappable_->Swap(std::move(*driver));
+  settings_.storage_driver = next->storage_driver;
+  settings_.storage_params = next->storage_params;
+  log::Info("storage switched to " + settings_.storage_driver +
+            " through /api/v0/admin/settings/registry/simple");
+  return Status::Ok();
 }
 
 App::~App() { Stop(); }
@@ -268,9 +334,9 @@ Status App::OpenTrust() {
       const char* v = std::getenv(name);
       return std::string(v ? v : "");
     };
-    auto remote = notary::RemoteSigner::Create({url, env("DTR_NOTARY_SIGNER_CA"),
-                                                env("DTR_NOTARY_SIGNER_CERT"),
-                                                env("DTR_NOTARY_SIGNER_KEY")});
+    auto remote =
+        notary::RemoteSigner::Create({url, env("DTR_NOTARY_SIGNER_CA"),
+                                      env("DTR_NOTARY_SIGNER_CERT"), env("DTR_NOTARY_SIGNER_KEY")});
     if (!remote.ok()) return remote.status();
     signer_ = std::move(remote.value());
     log::Info(std::string("content trust: using the notary-signer at ") + url);
@@ -291,8 +357,8 @@ Status App::OpenTrust() {
         authn_.get(), policy_.get(), gate_.get(),
         [dtr_settings] { return dtr_settings->Get()->create_repository_on_push; });
   }
-  trust_ = std::make_unique<notary::TrustServer>(trust_store_.get(), signer_.get(),
-                                                 trust_auth_.get());
+  trust_ =
+      std::make_unique<notary::TrustServer>(trust_store_.get(), signer_.get(), trust_auth_.get());
   return Status::Ok();
 }
 

@@ -15,13 +15,14 @@
 #include "api/api_server.h"
 #include "app/dtr_settings.h"
 #include "app/settings.h"
+#include "app/storage_settings.h"
 #include "auth/signing_key.h"
+#include "http/message.h"
+#include "http/server.h"
 #include "jobs/job_store.h"
 #include "jobs/jobs_api.h"
 #include "jobs/repo_automation.h"
 #include "jobs/runner.h"
-#include "http/message.h"
-#include "http/server.h"
 #include "meta/sqlite_identity_store.h"
 #include "meta/sqlite_meta_store.h"
 #include "notary/server/sqlite_trust_store.h"
@@ -74,6 +75,7 @@ class App {
   Status OpenFront();
   Status OpenTrust();
   void OpenApi();
+  Status PutStorage(const std::string& json_text);
   Status StartTls(const http::ServerOptions& base);
   void RegisterJobActions();
   std::string GcLockHolder();
@@ -83,6 +85,8 @@ class App {
   std::unique_ptr<proxy::CertificateAuthority> ca_;
   std::unique_ptr<proxy::Front> front_;
   std::unique_ptr<storage::BlobDriver> driver_;
+  SwappableDriver* swappable_ = nullptr;  // inside driver_: the backend can change
+  std::mutex storage_mu_;                 // settings_'s storage fields, PutStorage
   std::unique_ptr<meta::SqliteMetaStore> meta_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::RegistryApi> api_;
@@ -97,12 +101,12 @@ class App {
   std::unique_ptr<jobs::Runner> runner_;
   std::unique_ptr<jobs::JobsApi> jobs_api_;
   std::unique_ptr<jobs::RepoAutomation> automation_;  // pruning, tag limits, webhooks
-  std::unique_ptr<tuf::CryptoService> signer_;  // in process, or a remote notary-signer
+  std::unique_ptr<tuf::CryptoService> signer_;        // in process, or a remote notary-signer
   std::unique_ptr<notary::SqliteTrustStore> trust_store_;
   std::unique_ptr<notary::AccessTrustAuthorizer> trust_auth_;
   std::unique_ptr<notary::TrustServer> trust_;
   std::unique_ptr<api::ApiServer> dtr_api_;  // /api/v0 and /enzi/v0
-  std::mutex gc_mu_;  // one garbage collection at a time
+  std::mutex gc_mu_;                         // one garbage collection at a time
   std::string gc_holder_;
   std::unique_ptr<http::Server> server_;
   std::shared_ptr<http::TlsContext> tls_;

@@ -12,9 +12,11 @@
 
 #include "app/app.h"
 #include "app/log.h"
+#include "app/storage_copy.h"
 #include "notary/signer/signer_main.h"
 #include "proxy/ca.h"
 #include "proxy/nginx_config.h"
+#include "storage/factory.h"
 
 namespace {
 
@@ -30,6 +32,11 @@ commands:
             issue a client certificate for mutual TLS from the reference's CA: DIR gets
             client.cert, client.key and ca.crt (the layout of docker's certs.d and
             skopeo's --cert-dir)
+  storage copy --from CONFIG --to CONFIG [--verify] [--data DIR]
+            copy all content between two storage backends, each named by the storage
+            section of a config.yml (blobs verified against their digests, tags last,
+            resumable: run it again after an interruption; --verify re-hashes blobs
+            already at the destination). Stop writes (read-only mode) while it runs.
   version   print the version
 
 flags (serve, reindex):
@@ -253,6 +260,51 @@ int ClientCert(const std::vector<std::string>& args) {
   return 0;
 }
 
+int StorageCopy(const std::vector<std::string>& args) {
+  if (args.empty() || args[0] != "copy")
+    return Fail("usage: dtr storage copy --from CONFIG --to CONFIG [--verify] [--data DIR]");
+  std::string from, to, data = "./dtr-data";
+  bool verify = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) return false;
+      *out = args[++i];
+      return true;
+    };
+    if (args[i] == "--from" && value(&from)) continue;
+    if (args[i] == "--to" && value(&to)) continue;
+    if (args[i] == "--data" && value(&data)) continue;
+    if (args[i] == "--verify") {
+      verify = true;
+      continue;
+    }
+    return Fail("dtr storage copy: unknown or incomplete flag " + args[i]);
+  }
+  if (from.empty() || to.empty())
+    return Fail("dtr storage copy needs --from CONFIG and --to CONFIG");
+  auto open =
+      [&](const std::string& path) -> dtr::Result<std::unique_ptr<dtr::storage::BlobDriver>> {
+    dtr::app::Settings s;
+    s.data_dir = data;
+    if (dtr::Status st = dtr::app::LoadYamlFile(path, &s); !st.ok()) return st;
+    return dtr::storage::CreateDriver(s.storage_driver, s.storage_params, s.data_dir);
+  };
+  auto src = open(from);
+  if (!src.ok()) return Fail("--from " + from + ": " + src.status().message());
+  auto dst = open(to);
+  if (!dst.ok()) return Fail("--to " + to + ": " + dst.status().message());
+  dtr::app::CopyOptions o;
+  o.verify_existing = verify;
+  o.log = [](const std::string& line) { std::cerr << "dtr storage copy: " << line << "\n"; };
+  auto report = dtr::app::CopyStorage(src->get(), dst->get(), o);
+  if (!report.ok())
+    return Fail("dtr storage copy: " + report.status().message() + " (run it again to resume)");
+  std::cout << "copied " << report->files_copied << " files (" << report->bytes_copied
+            << " bytes), skipped " << report->files_skipped << " already there, verified "
+            << report->blobs_verified << " blobs\n";
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::cerr << kUsage;
@@ -270,6 +322,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> rest(argv + 2, argv + argc);
   if (cmd == "nginx-config") return NginxConfig(rest);
   if (cmd == "client-cert") return ClientCert(rest);
+  if (cmd == "storage") return StorageCopy(rest);
   if (cmd == "notary-signer") return dtr::notary::NotarySignerMain(rest);
   Args args;
   std::string err;
