@@ -9,6 +9,8 @@
 
 #include "app/log.h"
 #include "auth/password.h"
+#include "config/etcd_config_store.h"
+#include "config/sqlite_config_store.h"
 #include "core/names.h"
 #include "jobs/gc.h"
 #include "storage/factory.h"
@@ -82,7 +84,8 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   auto identity = meta::SqliteIdentityStore::Open(&app->meta_->db());
   if (!identity.ok()) return identity.status();
   app->identity_ = std::move(identity.value());
-  app->dtr_settings_ = std::make_unique<SettingsStore>(app->meta_.get());
+  if (Status s = app->OpenConfigStore(); !s.ok()) return s;
+  app->dtr_settings_ = std::make_unique<SettingsStore>(app->config_store_.get(), app->meta_.get());
   if (Status s = app->dtr_settings_->Load(); !s.ok()) return s;
   if (Status s = MakeDirs(settings.data_dir + "/auth"); !s.ok()) return s;
   auto key = auth::SigningKey::LoadOrCreate(settings.data_dir + "/auth/token-signing-key.pem");
@@ -140,6 +143,37 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   if (Status s = app->OpenTrust(); !s.ok()) return s;
   app->OpenApi();
   return app;
+}
+
+// The config store: SQLite in the metadata database, or etcd when replicas share one.
+Status App::OpenConfigStore() {
+  const std::string& spec = settings_.config_store;
+  if (spec.empty() || spec == "sqlite") {
+    auto store = config::SqliteConfigStore::Open(&meta_->db());
+    if (!store.ok()) return store.status();
+    config_store_ = std::move(store.value());
+    return Status::Ok();
+  }
+  if (spec.rfind("etcd://", 0) != 0) {
+    return InvalidArgument(
+        "--config-store must be sqlite or etcd://HOST:PORT[,HOST:PORT...], not '" + spec + "'");
+  }
+  config::EtcdOptions o;
+  std::string rest = spec.substr(7);
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t comma = rest.find(',', start);
+    std::string host =
+        rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!host.empty()) o.endpoints.push_back("http://" + host);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  auto store = config::EtcdConfigStore::Open(o);
+  if (!store.ok()) return store.status();
+  config_store_ = std::move(store.value());
+  log::Info("config store: " + config_store_->Describe());
+  return Status::Ok();
 }
 
 // /api/v0 and /enzi/v0. Events recorded by the API go to the automation (webhooks) as the

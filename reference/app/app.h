@@ -75,6 +75,7 @@ class App {
   Status OpenFront();
   Status OpenTrust();
   void OpenApi();
+  Status OpenConfigStore();
   Status PutStorage(const std::string& json_text);
   Status StartTls(const http::ServerOptions& base);
   void RegisterJobActions();
@@ -91,6 +92,7 @@ class App {
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::RegistryApi> api_;
   std::unique_ptr<meta::SqliteIdentityStore> identity_;
+  std::unique_ptr<config::ConfigStore> config_store_;  // before dtr_settings_: it watches it
   std::unique_ptr<SettingsStore> dtr_settings_;
   std::unique_ptr<auth::SigningKey> signing_key_;
   std::unique_ptr<access::Policy> policy_;

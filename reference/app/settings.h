@@ -26,6 +26,10 @@ struct Settings {
   std::chrono::seconds upload_purge_age{std::chrono::hours(168)};
   std::chrono::seconds upload_purge_interval{std::chrono::hours(24)};
 
+  // The config store (dtr-etcd's role): "sqlite" (beside the metadata, the default) or
+  // "etcd://HOST:PORT[,HOST:PORT...]" (a real etcd v3 cluster that replicas share).
+  std::string config_store = "sqlite";
+
   int workers = 64;
   std::string auth = "token";
 

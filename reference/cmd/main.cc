@@ -46,6 +46,9 @@ flags (serve, reindex):
   --config FILE        YAML in CNCF distribution's config.yml format (storage, http, log)
   --auth MODE          token (the default: DTR accounts, /auth/token, permissions) or
                        none (no authentication, for local development and comparisons)
+  --config-store SPEC  sqlite (the default: beside the metadata) or etcd://HOST:PORT[,...]:
+                       a real etcd v3 that replicas share; settings changed through any
+                       replica reach the others without a restart
   --workers N          HTTP worker threads (default 64)
   --log-level LEVEL    debug, info, warn, error
   --no-access-log      do not log one line per request
@@ -73,7 +76,7 @@ int Fail(const std::string& message) {
 }
 
 struct Args {
-  std::string config, listen, data, log_level, auth;
+  std::string config, listen, data, log_level, auth, config_store;
   std::string tls_listen, tls_cert, tls_key, client_ca;
   std::vector<std::string> hosts;
   int workers = 0;
@@ -98,6 +101,8 @@ bool ParseArgs(const std::vector<std::string>& argv, Args* a, std::string* err) 
       if (!value(&a->listen)) return false;
     } else if (f == "--data") {
       if (!value(&a->data)) return false;
+    } else if (f == "--config-store") {
+      if (!value(&a->config_store)) return false;
     } else if (f == "--log-level") {
       if (!value(&a->log_level)) return false;
     } else if (f == "--auth") {
@@ -146,6 +151,7 @@ dtr::Result<dtr::app::Settings> BuildSettings(const Args& a) {
   if (a.workers > 0) s.workers = a.workers;
   if (a.no_access_log) s.access_log = false;
   if (!a.tls_listen.empty()) s.tls_listen = a.tls_listen;
+  if (!a.config_store.empty()) s.config_store = a.config_store;
   if (!a.tls_cert.empty()) s.tls_cert = a.tls_cert;
   if (!a.tls_key.empty()) s.tls_key = a.tls_key;
   if (!a.client_ca.empty()) s.client_ca = a.client_ca;
