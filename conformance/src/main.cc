@@ -1,6 +1,7 @@
 // dtr-conformance: checks a registry at a URL against the specs, case by case.
 // Exit 0 when no MUST case failed, 1 when one did, 2 on usage errors or when the registry
 // cannot be reached (or stops answering) at all.
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -14,6 +15,9 @@
 
 int main(int argc, char** argv) {
   using namespace dtrc;
+  // A server may close the connection while a large body is still being sent (the trust
+  // group's oversized publish): that is an answer to report, not a reason to die.
+  std::signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> args(argv + 1, argv + argc);
   ParseResult parsed = parse_cli(args);
   if (!parsed.options) {

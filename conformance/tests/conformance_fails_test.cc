@@ -461,6 +461,29 @@ INSTANTIATE_TEST_SUITE_P(ApiDeviations, ApiDeviationTest,
                            return n;
                          });
 
+// ---- the `jobs` group (profile dtr): the fixture has no jobrunner API ---------------------
+
+TEST(ConformanceJobsGroup, WithoutTheJobsApiEveryCaseSkipsAndSaysWhy) {
+  Server s({"--auth", "bearer-anonymous"});
+  ASSERT_GT(s.port(), 0);
+  SuiteRun r = run_suite({"--url", s.url(), "--user", "alice", "--password", "s3cret", "--timeout",
+                          "5", "--profile", "dtr", "--only", "jobs", "--destructive"});
+  EXPECT_EQ(r.exit_code, 0) << describe(r);
+  EXPECT_TRUE(r.failed().empty()) << describe(r);
+  EXPECT_EQ(r.report["summary"]["passed"].get<int>(), 0) << describe(r);
+  EXPECT_GE(r.report["summary"]["skipped"].get<int>(), 12) << describe(r);
+  EXPECT_NE(r.out.find("not applicable: GET /api/v0/jobs answered 404"), std::string::npos)
+      << describe(r);
+  SuiteRun anon =
+      run_suite({"--url", s.url(), "--timeout", "5", "--profile", "dtr", "--only", "jobs"});
+  EXPECT_EQ(anon.exit_code, 0) << describe(anon);
+  EXPECT_TRUE(anon.failed().empty()) << describe(anon);
+  EXPECT_NE(anon.out.find("needs --user/--password of a system administrator"), std::string::npos)
+      << describe(anon);
+  EXPECT_EQ(anon.status_of("jobs/gc-unreferenced"), "skip") << describe(anon);
+  EXPECT_NE(anon.out.find("runs only with --destructive"), std::string::npos) << describe(anon);
+}
+
 // ---- bad input: a clear message and exit 2, never a hang or a crash ------------------------
 
 int unused_port() {

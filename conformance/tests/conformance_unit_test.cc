@@ -1,5 +1,6 @@
 // Unit tests of the suite's own parts: challenge parsing, token cache, URL and header
-// helpers, the command line, and the runner's handling of outcomes and --destructive.
+// helpers, the command line, the runner's handling of outcomes and --destructive, and the
+// `trust` group's TUF client against real notary output and tampered copies of it.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -15,6 +16,7 @@
 #include "registry_ops.h"
 #include "report.h"
 #include "runner.h"
+#include "tuf_client.h"
 
 namespace dtrc {
 namespace {
@@ -303,6 +305,122 @@ TEST(Report, JsonAndJunit) {
             std::string::npos)
       << x.str();
   EXPECT_EQ(format_result(r.results[0]).rfind("PASS  selftest/a-pass  [MUST] c  fine\n", 0), 0u);
+}
+
+// ---- the trust group's TUF client ---------------------------------------------------------
+
+std::string trust_fixture(const std::string& path) {
+  std::ifstream in(std::string(DTRC_FIXTURES_DIR) + "/trust/" + path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The fixtures were made by notary 0.7 on 2026-11-27; their timestamps expire 14 days later.
+// Timestamp version n names snapshot version n+1.
+const std::time_t kFixtureNow = *tuf::parse_rfc3339("2026-11-28T00:00:00Z");
+
+tuf::SignedDoc signed_doc(const std::string& body) {
+  std::string why;
+  auto doc = tuf::parse_signed(body, &why);
+  EXPECT_TRUE(doc) << why;
+  return doc ? *doc : tuf::SignedDoc{};
+}
+
+tuf::Role fixture_role(const std::string& name) {
+  std::string why;
+  auto role = tuf::role_of(signed_doc(trust_fixture("basic/1.root.json")).value, name, &why);
+  EXPECT_TRUE(role) << why;
+  return role ? *role : tuf::Role{};
+}
+
+TEST(TufClient, CanonicalJsonIsGoCanonical) {
+  auto j = nlohmann::json::parse(R"({"b": [1, true, null], "a": {"z": "q\"\\<&\n", "y": 2.0}})");
+  EXPECT_EQ(*tuf::canonical_json(j),
+            "{\"a\":{\"y\":2,\"z\":\"q\\\"\\\\<&\n\"},\"b\":[1,true,null]}");
+  EXPECT_FALSE(tuf::canonical_json(nlohmann::json::parse("1.5")));
+  // notary's own signed bytes are the canonical form of what it serves.
+  std::string body = trust_fixture("basic/2.targets.json");
+  std::string signed_part = body.substr(10, body.find(",\"signatures\"") - 10);
+  EXPECT_EQ(signed_doc(body).canonical, signed_part);
+}
+
+TEST(TufClient, VerifiesNotaryOutput) {
+  auto root = signed_doc(trust_fixture("basic/1.root.json"));
+  EXPECT_EQ(tuf::check_signatures(root, fixture_role("root")), "");  // ecdsa-x509
+  EXPECT_EQ(tuf::check_common(root, "Root", kFixtureNow, 1), "");
+  EXPECT_EQ(tuf::check_signatures(signed_doc(trust_fixture("basic/2.targets.json")),
+                                  fixture_role("targets")),
+            "");
+  EXPECT_EQ(tuf::check_signatures(signed_doc(trust_fixture("basic/2.snapshot.json")),
+                                  fixture_role("snapshot")),
+            "");
+  // The server's timestamp, ed25519 ("eddsa"), naming the snapshot it was served with.
+  tuf::Role ts = fixture_role("timestamp");
+  ASSERT_EQ(ts.keys.size(), 1u);
+  EXPECT_EQ(ts.keys.begin()->second.type, "ed25519");
+  EXPECT_EQ(ts.keys.begin()->first, ts.keys.begin()->second.id);  // IDs as notary computes them
+  EXPECT_EQ(tuf::check_timestamp(trust_fixture("basic/1.timestamp.json"), ts.keys.begin()->second,
+                                 trust_fixture("basic/2.snapshot.json"), kFixtureNow),
+            "");
+}
+
+TEST(TufClient, RefusesTamperedNotaryOutput) {
+  const tuf::PublicKey ts_key = fixture_role("timestamp").keys.begin()->second;
+  const std::string ts = trust_fixture("basic/1.timestamp.json");
+  const std::string snap = trust_fixture("basic/2.snapshot.json");
+  // A snapshot the timestamp does not name (another version, one changed byte).
+  EXPECT_NE(tuf::check_timestamp(ts, ts_key, trust_fixture("basic/3.snapshot.json"), kFixtureNow),
+            "");
+  std::string changed = snap;
+  changed[changed.find("Snapshot")] = 's';
+  EXPECT_NE(tuf::check_timestamp(ts, ts_key, changed, kFixtureNow), "");
+  // A changed signed value: the signature no longer verifies.
+  std::string forged = ts;
+  forged.replace(forged.find("\"version\":1"), 11, "\"version\":9");
+  EXPECT_NE(tuf::check_timestamp(forged, ts_key, snap, kFixtureNow), "");
+  // Expired, or checked against another key.
+  EXPECT_NE(tuf::check_timestamp(ts, ts_key, snap, *tuf::parse_rfc3339("2027-01-01T00:00:00Z")),
+            "");
+  EXPECT_NE(
+      tuf::check_timestamp(ts, fixture_role("snapshot").keys.begin()->second, snap, kFixtureNow),
+      "");
+  // Targets checked against the snapshot role's key; below a raised threshold.
+  auto targets = signed_doc(trust_fixture("basic/2.targets.json"));
+  EXPECT_NE(tuf::check_signatures(targets, fixture_role("snapshot")), "");
+  tuf::Role two = fixture_role("targets");
+  two.threshold = 2;
+  EXPECT_NE(tuf::check_signatures(targets, two), "");
+  targets.signatures.push_back(targets.signatures[0]);  // the same key twice counts once
+  EXPECT_NE(tuf::check_signatures(targets, two), "");
+  EXPECT_NE(tuf::check_common(targets, "Root", kFixtureNow), "");
+  EXPECT_NE(tuf::check_common(targets, "Targets", kFixtureNow, 3), "");
+}
+
+TEST(TufClient, PublisherSignsWhatAVerifierAccepts) {
+  auto server = tuf::PrivateKey::generate();
+  tuf::Publisher pub("127.0.0.1:5000/ns/repo", server.public_key());
+  std::string root = pub.root(1);
+  auto doc = signed_doc(root);
+  std::string why;
+  auto role = tuf::role_of(doc.value, "root", &why);
+  ASSERT_TRUE(role) << why;
+  EXPECT_EQ(role->keys.begin()->second.type, "ecdsa-x509");
+  EXPECT_EQ(tuf::check_signatures(doc, *role), "");
+  EXPECT_EQ(tuf::check_common(doc, "Root", std::time(nullptr), 1), "");
+  std::string targets = pub.targets(1, {{"v1", "content"}});
+  auto troles = tuf::role_of(doc.value, "targets", &why);
+  EXPECT_EQ(tuf::check_signatures(signed_doc(targets), *troles), "");
+  std::string snapshot = pub.snapshot(1, root, targets);
+  EXPECT_EQ(tuf::check_meta(signed_doc(snapshot).value, "targets", targets), "");
+  EXPECT_NE(tuf::check_meta(signed_doc(snapshot).value, "targets", targets + " "), "");
+  // A key's ID is the sha256 of its canonical public JSON.
+  EXPECT_EQ(server.id(),
+            tuf::hex(tuf::sha256_raw(*tuf::canonical_json(server.public_key().to_json()))));
+  // Signed by the wrong key: refused.
+  std::string evil = tuf::sign_document(signed_doc(targets).value, {&pub.snapshot_key});
+  EXPECT_NE(tuf::check_signatures(signed_doc(evil), *troles), "");
 }
 
 }  // namespace

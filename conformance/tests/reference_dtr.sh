@@ -5,8 +5,13 @@
 #      cases see no token auth there and skip);
 #   2. token auth (the default) with an `admin` account made from DTR_ADMIN_PASSWORD and
 #      createRepositoryOnPush turned on through /api/v0/meta/settings: --profile dtr --user
-#      admin --password ..., every group (registry through the token flow, auth, api).
-# Every case must pass or skip; the credentialed run must not skip for want of credentials.
+#      admin --password ..., every group (registry through the token flow, auth, api, and
+#      trust: notary's endpoints on GUNs 127.0.0.1:PORT/conformance/..., which that setting
+#      lets admin create).
+# Every case must pass or skip; the credentialed run must not skip for want of credentials,
+# and every trust case must pass there (a trust case skips only when its setup is refused).
+# The token run also passes --destructive, and every `jobs` case (onlinegc included) must
+# pass there.
 #   reference_dtr.sh SUITE_BIN DTR_BIN WORK_DIR
 set -uo pipefail
 
@@ -69,6 +74,24 @@ check() {
     echo "FAIL: $name: $skipped_creds cases skipped for want of credentials" >&2
     return 1
   fi
+  if [ "$name" = "token" ]; then
+    local trust_total trust_passed
+    trust_total=$(jq -r '[.cases[] | select(.group == "trust")] | length' "$report" 2>/dev/null || echo "?")
+    trust_passed=$(jq -r '[.cases[] | select(.group == "trust") | select(.status == "pass")] | length' \
+      "$report" 2>/dev/null || echo "?")
+    if [ "$trust_total" = "0" ] || [ "$trust_total" != "$trust_passed" ]; then
+      echo "FAIL: $name: $trust_passed of $trust_total trust cases passed" >&2
+      return 1
+    fi
+    local jobs_total jobs_passed
+    jobs_total=$(jq -r '[.cases[] | select(.group == "jobs")] | length' "$report" 2>/dev/null || echo "?")
+    jobs_passed=$(jq -r '[.cases[] | select(.group == "jobs") | select(.status == "pass")] | length' \
+      "$report" 2>/dev/null || echo "?")
+    if [ "$jobs_total" = "0" ] || [ "$jobs_total" != "$jobs_passed" ]; then
+      echo "FAIL: $name: $jobs_passed of $jobs_total jobs cases passed" >&2
+      return 1
+    fi
+  fi
   return 0
 }
 
@@ -93,7 +116,8 @@ case "$code" in
      exit 1 ;;
 esac
 rc=0
-"$suite" --url "http://127.0.0.1:$port" --timeout 30 --profile dtr \
+# --destructive: the `jobs` group's onlinegc case runs here (a scratch registry).
+"$suite" --url "http://127.0.0.1:$port" --timeout 30 --profile dtr --destructive \
   --user admin --password "$password" --json "$work/token/report.json" || rc=$?
 check token "$rc" || status=1
 
