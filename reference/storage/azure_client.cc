@@ -8,21 +8,9 @@
 
 namespace dtr::storage {
 
-namespace {
-
-HttpOptions OptionsOf(const AzureConfig& c) {
-  HttpOptions o;
-  o.connect_timeout = c.connect_timeout;
-  o.request_timeout = c.request_timeout;
-  o.max_retries = c.max_retries;
-  o.skip_verify = c.skip_verify;
-  return o;
-}
-
-}  // namespace
-
 AzureClient::AzureClient(AzureConfig config)
-    : config_(std::move(config)), http_(config_.origin, OptionsOf(config_), Describe()) {}
+    : config_(std::move(config)),
+      http_(config_.origin, HttpOptionsOf(config_, "skipverify"), Describe()) {}
 
 std::string AzureClient::Describe() const {
   return "azure (container \"" + config_.container + "\" of account \"" + config_.account +
@@ -40,14 +28,14 @@ std::string AzureClient::BlobUrl(const std::string& blob) const {
 }
 
 Result<HttpReply> AzureClient::Send(const AzureCall& call) {
-  std::string path = PathFor(call.blob);
+  std::string path = PathFor(call.name);
   std::string target = path;
   std::string sep = "?";
   for (const auto& [k, v] : call.query) {
     target += sep + sigv4::UriEncode(k, true) + "=" + sigv4::UriEncode(v, true);
     sep = "&";
   }
-  HttpCall hc{call.op + (call.blob.empty() ? "" : " " + call.blob), call.method, target};
+  HttpCall hc{call.What(), call.method, target};
   hc.headers = call.headers;
   hc.body = call.body;
   hc.idempotent = call.idempotent;
@@ -88,7 +76,7 @@ Result<HttpReply> AzureClient::Do(const AzureCall& call) {
   if (!r.ok()) return r.status();
   bool accepted = std::find(call.accept.begin(), call.accept.end(), r->status) != call.accept.end();
   if ((r->status >= 200 && r->status < 300) || accepted) return r;
-  return Failure(Describe() + ": " + call.op + (call.blob.empty() ? "" : " " + call.blob), *r);
+  return Failure(Describe() + ": " + call.What(), *r);
 }
 
 Status AzureClient::Failure(const std::string& what, const HttpReply& r) {

@@ -16,24 +16,7 @@
 
 namespace dtr::storage {
 
-struct AzureCall {
-  AzureCall(std::string op_, std::string method_, std::string blob_,
-            std::vector<std::pair<std::string, std::string>> query_ = {})
-      : op(std::move(op_)),
-        method(std::move(method_)),
-        blob(std::move(blob_)),
-        query(std::move(query_)) {}
-
-  std::string op;      // the REST operation, for messages: "Put Block", "List Blobs"
-  std::string method;  // GET, HEAD, PUT, DELETE
-  std::string blob;    // unencoded blob name; "" addresses the container
-  std::vector<std::pair<std::string, std::string>> query;  // raw names and values
-  HttpHeaders headers;
-  std::string_view body;    // not owned
-  std::vector<int> accept;  // statuses that are answers, not failures (e.g. 404)
-  size_t max_body = 16u << 20;
-  bool idempotent = true;
-};
+using AzureCall = ObjectCall;
 
 // The REST API version we speak (Put Blob up to 5000 MiB, Put Block up to 4000 MiB).
 inline constexpr std::string_view kAzureApiVersion = "2021-08-06";

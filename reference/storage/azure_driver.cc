@@ -15,65 +15,7 @@ namespace dtr::storage {
 
 namespace {
 
-constexpr uint64_t kReadWindow = 4u << 20;
-
-// Sorting full paths with '/' as the smallest character gives depth-first order.
-std::string WalkOrderKey(const std::string& p) {
-  std::string k = p;
-  std::replace(k.begin(), k.end(), '/', '\0');
-  return k;
-}
-
-// Reads a blob a window at a time with ranged GETs, fetching the next window while the
-// caller consumes the current one.
-class AzureReader : public FileReader {
- public:
-  AzureReader(AzureDriver* d, std::string key, uint64_t size, uint64_t offset)
-      : d_(d), key_(std::move(key)), size_(size), next_(offset) {}
-
-  ~AzureReader() override {
-    if (ahead_.valid()) ahead_.wait();
-  }
-
-  Result<size_t> Read(char* buf, size_t n) override {
-    if (at_ >= window_.size()) {
-      if (!ahead_.valid()) ahead_ = Fetch();
-      auto bytes = ahead_.get();
-      if (!bytes.ok()) return bytes.status();
-      window_ = std::move(*bytes);
-      at_ = 0;
-      if (window_.empty()) return size_t{0};
-      ahead_ = Fetch();
-    }
-    size_t k = std::min(n, window_.size() - at_);
-    std::copy_n(window_.data() + at_, k, buf);
-    at_ += k;
-    return k;
-  }
-
- private:
-  std::future<Result<std::string>> Fetch() {
-    uint64_t len = next_ >= size_ ? 0 : std::min<uint64_t>(kReadWindow, size_ - next_);
-    if (len == 0) {
-      std::promise<Result<std::string>> done;
-      done.set_value(std::string());
-      return done.get_future();
-    }
-    uint64_t at = next_;
-    next_ += len;
-    AzureDriver* d = d_;
-    std::string key = key_;
-    return std::async(std::launch::async, [d, key, at, len] { return d->GetRange(key, at, len); });
-  }
-
-  AzureDriver* d_;
-  std::string key_;
-  uint64_t size_;
-  uint64_t next_;  // where the window after the current one starts
-  std::string window_;
-  size_t at_ = 0;
-  std::future<Result<std::string>> ahead_;
-};
+using objstore::DirPrefix;
 
 // Stages whole chunks as blocks (uploadconcurrency in flight) and commits the block list,
 // the blob's committed blocks first, on Close and Commit.
@@ -83,9 +25,10 @@ class AzureWriter : public FileWriter {
               uint64_t committed_size)
       : d_(d),
         key_(std::move(key)),
-        id_(AzureDriver::NewWriterId()),
+        id_(objstore::RandomId()),
         ids_(std::move(committed)),
-        size_(committed_size) {}
+        size_(committed_size),
+        uploads_(d->upload_concurrency()) {}
 
   ~AzureWriter() override { Drain(); }
 
@@ -148,28 +91,17 @@ class AzureWriter : public FileWriter {
 
  private:
   Status Stage(std::string block) {
-    while (inflight_.size() >= static_cast<size_t>(d_->upload_concurrency())) {
-      Status s = inflight_.front().get();
-      inflight_.pop_front();
-      if (!s.ok()) return s;
-    }
-    std::string id = AzureDriver::BlockId(id_, next_block_++);
+    std::string id = AzureDriver::BlockId(id_, next_block_);
+    Status s = uploads_.Start(
+        [d = d_, key = key_, id, b = std::move(block)] { return d->PutBlock(key, id, b); });
+    if (!s.ok()) return s;
+    next_block_++;
     ids_.push_back(id);
-    AzureDriver* d = d_;
-    std::string key = key_;
-    inflight_.push_back(std::async(std::launch::async, [d, key, id, b = std::move(block)] {
-      return d->PutBlock(key, id, b);
-    }));
     return Status::Ok();
   }
 
   Status Drain() {
-    Status first;
-    while (!inflight_.empty()) {
-      Status s = inflight_.front().get();
-      inflight_.pop_front();
-      if (first.ok() && !s.ok()) first = s;
-    }
+    Status first = uploads_.Drain();
     if (!first.ok() && failed_.ok()) failed_ = first;
     return first;
   }
@@ -184,55 +116,26 @@ class AzureWriter : public FileWriter {
   bool dirty_ = false;
   bool closed_ = false;
   Status failed_;
-  std::deque<std::future<Status>> inflight_;
+  objstore::UploadQueue uploads_;
 };
 
 }  // namespace
 
 AzureDriver::AzureDriver(AzureConfig config) : client_(std::move(config)) {}
 
-std::string AzureDriver::NewWriterId() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
 std::string AzureDriver::BlockId(const std::string& writer, uint64_t n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(n));
-  return sharedkey::Base64Encode("dtr-" + writer + "-" + buf);
+  return sharedkey::Base64Encode("dtr-" + writer + "-" + objstore::Padded(n));
 }
 
 std::string AzureDriver::Key(const std::string& path) const {
-  const std::string& root = client_.config().root;
-  if (path == "/") return root;
-  return root.empty() ? path.substr(1) : root + path;
-}
-
-std::string AzureDriver::DirPrefix(const std::string& key) const {
-  return key.empty() ? std::string() : key + "/";
+  return objstore::KeyFor(client_.config().root, path);
 }
 
 Result<std::string> AzureDriver::CheckedKey(const std::string& path) const {
-  if (path.empty() || path[0] != '/')
-    return InvalidArgument("storage path must be absolute: " + path);
-  if (path != "/") {
-    if (path.back() == '/') return InvalidArgument("storage path must not end with '/': " + path);
-    size_t start = 1;
-    while (start <= path.size()) {
-      size_t slash = path.find('/', start);
-      std::string_view comp = std::string_view(path).substr(
-          start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (comp.empty() || comp == "." || comp == "..") {
-        return InvalidArgument("invalid storage path: " + path);
-      }
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
+  auto key = objstore::CheckedKey(client_.config().root, path, false);
+  if (key.ok() && key->size() > 1024) {
+    return InvalidArgument("storage path too long for Azure: " + path);
   }
-  std::string key = Key(path);
-  if (key.size() > 1024) return InvalidArgument("storage path too long for Azure: " + path);
   return key;
 }
 
@@ -259,11 +162,10 @@ Result<std::string> AzureDriver::GetRange(const std::string& key, uint64_t offse
   c.max_body = length;
   auto r = client_.Do(c);
   if (!r.ok()) return r.status();
-  if (r->body.size() != length) {
-    return Status(Code::kIOError, client_.Describe() + ": Get Blob " + key + ": asked for " +
-                                      std::to_string(length) + " bytes at " +
-                                      std::to_string(offset) + ", got " +
-                                      std::to_string(r->body.size()));
+  if (Status s = objstore::CheckRangeLength(client_.Describe() + ": Get Blob " + key, offset,
+                                            length, r->body.size());
+      !s.ok()) {
+    return s;
   }
   return std::move(r->body);
 }
@@ -377,7 +279,9 @@ Result<std::unique_ptr<FileReader>> AzureDriver::Reader(const std::string& path,
     return Status(Code::kOutOfRange,
                   "offset " + std::to_string(offset) + " is past the end of " + path);
   }
-  return std::unique_ptr<FileReader>(new AzureReader(this, *key, size, offset));
+  return std::unique_ptr<FileReader>(new objstore::WindowedReader(
+      [this](const std::string& k, uint64_t at, uint64_t n) { return GetRange(k, at, n); },
+      {{*key, size}}, offset));
 }
 
 Result<std::unique_ptr<FileWriter>> AzureDriver::Writer(const std::string& path, bool append) {
@@ -409,11 +313,8 @@ Result<std::unique_ptr<FileWriter>> AzureDriver::Writer(const std::string& path,
   }
   // Written in one Put Blob (no blocks) or by another tool: its bytes become our blocks.
   auto w = std::make_unique<AzureWriter>(this, *key, std::vector<std::string>{}, 0);
-  for (uint64_t off = 0; off < size; off += kReadWindow) {
-    auto bytes = GetRange(*key, off, std::min<uint64_t>(kReadWindow, size - off));
-    if (!bytes.ok()) return bytes.status();
-    if (Status s = w->Write(bytes->data(), bytes->size()); !s.ok()) return s;
-  }
+  auto fetch = [this](const std::string& k, uint64_t at, uint64_t n) { return GetRange(k, at, n); };
+  if (Status s = objstore::CopyObjectInto(fetch, *key, size, *w); !s.ok()) return s;
   if (Status s = w->Flush(); !s.ok()) return s;
   return std::unique_ptr<FileWriter>(std::move(w));
 }
@@ -447,20 +348,14 @@ Result<std::vector<std::string>> AzureDriver::List(const std::string& path) {
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "/" : path + "/";
-  std::set<std::string> names;
-  auto add = [&](std::string_view rest) {
-    std::string_view name = rest.substr(0, rest.find('/'));
-    if (!name.empty()) names.insert(base + std::string(name));
-  };
+  objstore::ChildNames names(path, prefix, false);
   Status s = ListPages(prefix, true, 5000, [&](const azurexml::BlobList& l) {
-    for (const auto& b : l.blobs) add(std::string_view(b.name).substr(prefix.size()));
-    for (const auto& p : l.prefixes) add(std::string_view(p).substr(prefix.size()));
+    for (const auto& b : l.blobs) names.Add(b.name);
+    for (const auto& p : l.prefixes) names.Add(p);
     return true;
   });
   if (!s.ok()) return s;
-  if (names.empty() && path != "/") return NotFound(path + ": no such directory");
-  return std::vector<std::string>(names.begin(), names.end());
+  return names.Take();
 }
 
 Status AzureDriver::Walk(const std::string& path,
@@ -468,33 +363,13 @@ Status AzureDriver::Walk(const std::string& path,
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "" : path;
-  std::map<std::string, FileInfo> entries;  // by WalkOrderKey
+  objstore::WalkTree tree(path, prefix, false);
   Status s = ListPages(prefix, false, 5000, [&](const azurexml::BlobList& l) {
-    for (const auto& b : l.blobs) {
-      std::string rel = b.name.substr(prefix.size());
-      if (rel.empty()) continue;
-      for (size_t slash = rel.find('/'); slash != std::string::npos;
-           slash = rel.find('/', slash + 1)) {
-        FileInfo d;
-        d.path = base + "/" + rel.substr(0, slash);
-        d.is_dir = true;
-        entries.emplace(WalkOrderKey(d.path), d);
-      }
-      FileInfo f;
-      f.path = base + "/" + rel;
-      f.size = b.size;
-      f.mod_time = b.last_modified;
-      entries[WalkOrderKey(f.path)] = f;
-    }
+    for (const auto& b : l.blobs) tree.Add(b.name, b.size, b.last_modified);
     return true;
   });
   if (!s.ok()) return s;
-  if (entries.empty() && path != "/") return NotFound(path + ": no such directory");
-  for (const auto& [k, fi] : entries) {
-    if (Status v = visit(fi); !v.ok()) return v;
-  }
-  return Status::Ok();
+  return tree.Visit([this](const std::string& p) { return Stat(p); }, visit);
 }
 
 Status AzureDriver::Delete(const std::string& path) {

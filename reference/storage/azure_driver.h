@@ -27,6 +27,7 @@
 #include "storage/azure_config.h"
 #include "storage/azure_xml.h"
 #include "storage/blob_driver.h"
+#include "storage/object_store_common.h"
 
 namespace dtr::storage {
 
@@ -62,11 +63,9 @@ class AzureDriver : public BlobDriver {
   int upload_concurrency() const { return client_.config().upload_concurrency; }
   // A block id: base64 of "dtr-<16 hex>-<10 digits>", the same length for every block.
   static std::string BlockId(const std::string& writer, uint64_t n);
-  static std::string NewWriterId();
 
  private:
   Result<std::string> CheckedKey(const std::string& path) const;
-  std::string DirPrefix(const std::string& key) const;
   // Every listing page under `prefix` (with "/" as delimiter when `delimited`).
   Status ListPages(const std::string& prefix, bool delimited, int limit,
                    const std::function<bool(const azurexml::BlobList&)>& page);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <random>
 #include <set>
@@ -93,6 +94,19 @@ std::string SuiteName(const ::testing::TestParamInfo<DriverSuiteParam>& info) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
   return n;
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+const std::string& RunPrefix() {
+  static const std::string p = [] {
+    std::mt19937 rng(std::random_device{}());
+    return "suite-" + std::to_string(rng() % 1000000000);
+  }();
+  return p;
 }
 
 void DriverSuite::SetUp() {

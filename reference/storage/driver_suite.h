@@ -53,6 +53,11 @@ class DriverSuite : public ::testing::TestWithParam<DriverSuiteParam> {
 };
 
 std::string SuiteName(const ::testing::TestParamInfo<DriverSuiteParam>& info);
+
+// For the drivers' test files: an environment variable ("" when unset), and "suite-<random>",
+// one per process, to keep runs against a shared server apart.
+std::string Env(const char* name);
+const std::string& RunPrefix();
 inline void PrintTo(const DriverSuiteParam& p, std::ostream* os) { *os << p.name; }
 
 }  // namespace dtr::storage::testing

@@ -3,6 +3,8 @@
 #include "storage/azure_config.h"
 #include "storage/azure_driver.h"
 #include "storage/filesystem_driver.h"
+#include "storage/nfs_config.h"
+#include "storage/nfs_driver.h"
 #include "storage/s3_config.h"
 #include "storage/s3_driver.h"
 #include "storage/swift_config.h"
@@ -19,6 +21,13 @@ Result<std::unique_ptr<BlobDriver>> CreateDriver(const std::string& name,
         it != params.end() && !it->second.empty() ? it->second : data_dir + "/storage";
     if (Status s = MakeDirs(root); !s.ok()) return s;
     return std::unique_ptr<BlobDriver>(new FilesystemDriver(root));
+  }
+  if (name == "nfs") {
+    auto config = ParseNfsConfig(params);
+    if (!config.ok()) return config.status();
+    auto driver = NfsDriver::Open(std::move(*config));
+    if (!driver.ok()) return driver.status();
+    return std::unique_ptr<BlobDriver>(std::move(*driver));
   }
   if (name == "s3" || name == "s3aws" || name == "cleversafe") {
     auto config = ParseS3Config(name, params);

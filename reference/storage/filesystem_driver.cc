@@ -22,18 +22,6 @@ Status Errno(const std::string& what, const std::string& path) {
   return IOError(what + " " + path + ": " + std::strerror(e));
 }
 
-std::string Parent(const std::string& p) {
-  auto slash = p.find_last_of('/');
-  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
-}
-
-std::string TempSuffix() {
-  static std::atomic<uint64_t> counter{0};
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  return ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
-         std::to_string(rng() % 1000000);
-}
-
 Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
   while (n > 0) {
     ssize_t w = ::write(fd, p, n);
@@ -131,13 +119,42 @@ Status RemoveTree(const std::string& full) {
 
 }  // namespace
 
+std::string ParentDir(const std::string& p) {
+  auto slash = p.find_last_of('/');
+  return slash == 0 || slash == std::string::npos ? "/" : p.substr(0, slash);
+}
+
+std::string TempSuffix() {
+  static std::atomic<uint64_t> counter{0};
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  return ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) + "-" +
+         std::to_string(rng() % 1000000);
+}
+
+Status CheckPath(const std::string& path) {
+  if (path.empty() || path[0] != '/') {
+    return InvalidArgument("storage path must be absolute: " + path);
+  }
+  // Reject traversal: the layout never produces "." or ".." components.
+  size_t start = 1;
+  while (start <= path.size()) {
+    size_t slash = path.find('/', start);
+    std::string_view comp = std::string_view(path).substr(
+        start, slash == std::string::npos ? std::string::npos : slash - start);
+    if (comp == "." || comp == "..") return InvalidArgument("invalid storage path: " + path);
+    if (slash == std::string::npos) break;
+    start = slash + 1;
+  }
+  return Status::Ok();
+}
+
 Status MakeDirs(const std::string& dir) {
   if (dir.empty() || dir == "/") return Status::Ok();
   struct stat st;
   if (::stat(dir.c_str(), &st) == 0) {
     return S_ISDIR(st.st_mode) ? Status::Ok() : IOError(dir + " exists and is not a directory");
   }
-  if (Status s = MakeDirs(Parent(dir)); !s.ok()) return s;
+  if (Status s = MakeDirs(ParentDir(dir)); !s.ok()) return s;
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", dir);
   return Status::Ok();
 }
@@ -155,18 +172,7 @@ FilesystemDriver::FilesystemDriver(std::string root) : root_(std::move(root)) {
 }
 
 Result<std::string> FilesystemDriver::Full(const std::string& path) const {
-  if (path.empty() || path[0] != '/')
-    return InvalidArgument("storage path must be absolute: " + path);
-  // Reject traversal: the layout never produces "." or ".." components.
-  size_t start = 1;
-  while (start <= path.size()) {
-    size_t slash = path.find('/', start);
-    std::string_view comp = std::string_view(path).substr(
-        start, slash == std::string::npos ? std::string::npos : slash - start);
-    if (comp == "." || comp == "..") return InvalidArgument("invalid storage path: " + path);
-    if (slash == std::string::npos) break;
-    start = slash + 1;
-  }
+  if (Status s = CheckPath(path); !s.ok()) return s;
   return root_ + (path == "/" ? "" : path);
 }
 
@@ -196,7 +202,7 @@ Result<std::string> FilesystemDriver::GetContent(const std::string& path) {
 Status FilesystemDriver::PutContent(const std::string& path, std::string_view content) {
   auto full = Full(path);
   if (!full.ok()) return full.status();
-  std::string dir = Parent(*full);
+  std::string dir = ParentDir(*full);
   if (Status s = MakeDirs(dir); !s.ok()) return s;
   std::string tmp = *full + TempSuffix();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -235,7 +241,7 @@ Result<std::unique_ptr<FileWriter>> FilesystemDriver::Writer(const std::string& 
   auto full = Full(path);
   if (!full.ok()) return full.status();
   if (!append) {
-    if (Status s = MakeDirs(Parent(*full)); !s.ok()) return s;
+    if (Status s = MakeDirs(ParentDir(*full)); !s.ok()) return s;
   }
   int flags = O_WRONLY | O_CLOEXEC | (append ? O_APPEND : (O_CREAT | O_TRUNC));
   int fd = ::open(full->c_str(), flags, 0644);
@@ -290,7 +296,7 @@ Status FilesystemDriver::Move(const std::string& from, const std::string& to) {
   auto dst = Full(to);
   if (!src.ok()) return src.status();
   if (!dst.ok()) return dst.status();
-  std::string dir = Parent(*dst);
+  std::string dir = ParentDir(*dst);
   if (Status s = MakeDirs(dir); !s.ok()) return s;
   if (::rename(src->c_str(), dst->c_str()) != 0) return Errno("move", from);
   return SyncDir(dir);

@@ -31,6 +31,14 @@ class FilesystemDriver : public BlobDriver {
   std::string root_;
 };
 
+// Path helpers shared with the NFS driver, which keeps the same layout on a remote disk.
+// The folder holding `path` ("/" for a top-level name).
+std::string ParentDir(const std::string& path);
+// A unique suffix for a temporary file beside its target; List hides names holding ".tmp-".
+std::string TempSuffix();
+// kInvalidArgument unless `path` is absolute with no "." or ".." component.
+Status CheckPath(const std::string& path);
+
 // Creates every missing directory of `dir` (like mkdir -p).
 Status MakeDirs(const std::string& dir);
 // fsyncs a directory so that a rename or create inside it survives a crash.

@@ -19,7 +19,7 @@ bool IEquals(std::string_view a, std::string_view b) {
          });
 }
 
-std::string Reason(httplib::Error e) {
+std::string Reason(httplib::Error e, const std::string& skip_verify_key) {
   switch (e) {
     case httplib::Error::Connection:
       return "could not connect";
@@ -32,17 +32,19 @@ std::string Reason(httplib::Error e) {
     case httplib::Error::SSLConnection:
       return "TLS handshake failed";
     case httplib::Error::SSLServerVerification:
-      return "TLS certificate verification failed";
+      return "TLS certificate verification failed" +
+             (skip_verify_key.empty() ? ""
+                                      : " (" + skip_verify_key + ": true accepts any certificate)");
     default:
       return httplib::to_string(e);
   }
 }
 
+}  // namespace
+
 bool RetryableStatus(int status) {
   return status == 500 || status == 502 || status == 503 || status == 504 || status == 429;
 }
-
-}  // namespace
 
 std::string HttpReply::Header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -90,6 +92,7 @@ void ObjectHttp::Release(std::unique_ptr<httplib::Client> c) {
 }
 
 Result<HttpReply> ObjectHttp::Once(const HttpCall& call, const HttpHeaders& headers,
+                                   const std::function<bool(const HttpReply&)>& retry_if,
                                    bool* retryable) {
   *retryable = false;
   httplib::Request req;
@@ -133,18 +136,19 @@ Result<HttpReply> ObjectHttp::Once(const HttpCall& call, const HttpHeaders& head
     }
     *retryable =
         err != httplib::Error::SSLServerVerification && err != httplib::Error::SSLLoadingCerts;
-    return Status(Code::kUnavailable,
-                  what + ": " + Reason(err) + "; the object store is unavailable");
+    return Status(Code::kUnavailable, what + ": " + Reason(err, options_.skip_verify_key) +
+                                          "; the object store is unavailable");
   }
   Release(std::move(client));
   out.status = res.status;
   for (const auto& [k, v] : res.headers) out.headers.emplace_back(k, v);
-  *retryable = RetryableStatus(res.status);
+  *retryable = retry_if ? retry_if(out) : RetryableStatus(res.status);
   return out;
 }
 
 Result<HttpReply> ObjectHttp::Send(const HttpCall& call,
-                                   const std::function<void(const HttpCall&, HttpHeaders&)>& sign) {
+                                   const std::function<void(const HttpCall&, HttpHeaders&)>& sign,
+                                   const std::function<bool(const HttpReply&)>& retry_if) {
   thread_local std::mt19937 rng(std::random_device{}());
   auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
   int attempts = call.idempotent ? options_.max_retries + 1 : 1;
@@ -152,7 +156,8 @@ Result<HttpReply> ObjectHttp::Send(const HttpCall& call,
     HttpHeaders headers = call.headers;
     if (sign) sign(call, headers);
     bool retryable = false;
-    auto r = Once(call, headers, &retryable);
+    auto r = Once(call, headers, retry_if, &retryable);
+    if (r.ok()) r->attempts = i + 1;
     if (!retryable || i + 1 >= attempts) {
       if (!r.ok() && i > 0) {
         return Status(r.status().code(),
@@ -171,35 +176,31 @@ Result<HttpReply> ObjectHttp::Send(const HttpCall& call,
   }
 }
 
-Status HttpFailure(const std::string& what, const HttpReply& reply, const std::string& detail,
-                   const std::string& tag) {
-  Code code;
-  switch (reply.status) {
+Code StatusCodeFor(int http_status) {
+  switch (http_status) {
     case 404:
-      code = Code::kNotFound;
-      break;
+      return Code::kNotFound;
     case 401:
-      code = Code::kUnauthenticated;
-      break;
+      return Code::kUnauthenticated;
     case 403:
-      code = Code::kPermissionDenied;
-      break;
+      return Code::kPermissionDenied;
     case 409:
     case 412:
-      code = Code::kFailedPrecondition;
-      break;
+      return Code::kFailedPrecondition;
     case 416:
-      code = Code::kOutOfRange;
-      break;
+      return Code::kOutOfRange;
     case 429:
-      code = Code::kResourceExhausted;
-      break;
+      return Code::kResourceExhausted;
     case 501:
-      code = Code::kUnsupported;
-      break;
+      return Code::kUnsupported;
     default:
-      code = reply.status >= 500 ? Code::kUnavailable : Code::kIOError;
+      return http_status >= 500 ? Code::kUnavailable : Code::kIOError;
   }
+}
+
+Status HttpFailure(const std::string& what, const HttpReply& reply, const std::string& detail,
+                   const std::string& tag) {
+  Code code = StatusCodeFor(reply.status);
   std::string text = what + ": HTTP " + std::to_string(reply.status);
   if (!detail.empty()) text += " " + detail;
   return Status(code, text, tag);

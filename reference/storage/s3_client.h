@@ -1,7 +1,8 @@
-// The S3 REST API over HTTP(S): signs each request with SigV4, keeps a pool of keep-alive
-// connections, bounds every request with timeouts, retries idempotent requests with
-// exponential backoff on connection errors and 5xx, and turns failures into Status values
-// whose messages name the backend, the operation and the key. No storage semantics here.
+// The S3 REST API over HTTP(S): signs each attempt with SigV4 and sends it through
+// ObjectHttp (keep-alive pool, timeouts, retries of idempotent requests with backoff on
+// connection errors, 5xx and S3's SlowDown/InternalError/RequestTimeout), and turns failures
+// into Status values whose messages name the backend, the operation and the key. No storage
+// semantics here.
 #pragma once
 
 #include <chrono>
@@ -15,22 +16,13 @@
 #include <vector>
 
 #include "core/status.h"
+#include "storage/object_http.h"
 #include "storage/s3_config.h"
 #include "storage/sigv4.h"
 
-namespace httplib {
-class Client;
-}
-
 namespace dtr::storage {
 
-struct S3Response {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  // A header's value, "" if absent (names compared case-insensitively).
-  std::string Header(std::string_view name) const;
-};
+using S3Response = HttpReply;
 
 struct S3Call {
   using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -86,14 +78,12 @@ class S3Client {
   std::string PathFor(const std::string& key) const;
 
  private:
-  std::unique_ptr<httplib::Client> Acquire();
-  void Release(std::unique_ptr<httplib::Client> c);
-  Result<S3Response> Once(const S3Call& call, bool* retryable);
+  // scheme://host[:port], with the bucket in the host unless path-style.
+  std::string Origin() const;
 
   S3Config config_;
   sigv4::Credentials creds_;
-  std::mutex mu_;
-  std::vector<std::unique_ptr<httplib::Client>> idle_;
+  ObjectHttp http_;
 };
 
 // The S3 error code a Status from S3Client::Do carries ("NoSuchKey", "SlowDown"...), "" if

@@ -14,9 +14,6 @@ namespace dtr::storage {
 
 namespace {
 
-constexpr std::string_view kReserved = "#dtr.";
-constexpr std::string_view kSidecarSuffix = "#dtr.writer";
-
 std::string Base64Md5(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -26,53 +23,17 @@ std::string Base64Md5(std::string_view data) {
   return std::string(reinterpret_cast<char*>(out), static_cast<size_t>(n));
 }
 
-std::optional<std::chrono::system_clock::time_point> ParseHttpDate(const std::string& s) {
-  std::tm tm{};
-  if (strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S", &tm) == nullptr) return std::nullopt;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
-
-Result<uint64_t> HeaderNumber(const S3Response& r, std::string_view name) {
-  std::string v = r.Header(name);
-  if (v.empty()) return Status(Code::kCorruption, "missing header " + std::string(name));
-  uint64_t n = 0;
-  for (char c : v) {
-    if (c < '0' || c > '9') return Status(Code::kCorruption, "bad header " + std::string(name));
-    n = n * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return n;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Sorting full paths with '/' as the smallest character gives depth-first order.
-std::string WalkOrderKey(const std::string& p) {
-  std::string k = p;
-  std::replace(k.begin(), k.end(), '/', '\0');
-  return k;
-}
-
 }  // namespace
+
+using objstore::DirPrefix;
+using objstore::EndsWith;
+using objstore::kReserved;
+using objstore::kSidecarSuffix;
 
 S3Driver::S3Driver(S3Config config) : client_(std::move(config)) {}
 
-std::string S3Driver::NewGeneration() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
 std::string S3Driver::Key(const std::string& path) const {
-  const std::string& root = client_.config().root;
-  if (path == "/") return root;
-  return root.empty() ? path.substr(1) : root + path;
-}
-
-std::string S3Driver::DirPrefix(const std::string& key) const {
-  return key.empty() ? std::string() : key + "/";
+  return objstore::KeyFor(client_.config().root, path);
 }
 
 std::string S3Driver::SidecarKey(const std::string& key) {
@@ -80,33 +41,11 @@ std::string S3Driver::SidecarKey(const std::string& key) {
 }
 
 std::string S3Driver::SegmentKey(const std::string& key, const std::string& gen, uint64_t n) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(n));
-  return key + "#dtr.seg/" + gen + "/" + buf;
+  return key + "#dtr.seg/" + gen + "/" + objstore::Padded(n);
 }
 
 Result<std::string> S3Driver::CheckedKey(const std::string& path) const {
-  if (path.empty() || path[0] != '/')
-    return InvalidArgument("storage path must be absolute: " + path);
-  if (path != "/") {
-    if (path.back() == '/') return InvalidArgument("storage path must not end with '/': " + path);
-    size_t start = 1;
-    while (start <= path.size()) {
-      size_t slash = path.find('/', start);
-      std::string_view comp = std::string_view(path).substr(
-          start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (comp.empty() || comp == "." || comp == "..") {
-        return InvalidArgument("invalid storage path: " + path);
-      }
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    if (path.find(kReserved) != std::string::npos) {
-      return InvalidArgument("storage path " + path +
-                             " holds \"#dtr.\", which this driver reserves");
-    }
-  }
-  return Key(path);
+  return objstore::CheckedKey(client_.config().root, path, true);
 }
 
 std::vector<std::pair<std::string, std::string>> S3Driver::WriteHeaders() const {
@@ -146,10 +85,10 @@ Result<std::optional<FileInfo>> S3Driver::HeadObject(const std::string& key) {
   if (!r.ok()) return r.status();
   if (r->status == 404) return std::optional<FileInfo>();
   FileInfo fi;
-  auto size = HeaderNumber(*r, "Content-Length");
-  if (!size.ok()) return size.status();
-  fi.size = *size;
-  if (auto t = ParseHttpDate(r->Header("Last-Modified"))) fi.mod_time = *t;
+  if (!HeaderNumber(*r, "Content-Length", &fi.size)) {
+    return Status(Code::kCorruption, client_.Describe() + ": HeadObject " + key + " has no size");
+  }
+  ParseHttpDate(r->Header("Last-Modified"), &fi.mod_time);
   return std::optional<FileInfo>(fi);
 }
 
@@ -158,20 +97,10 @@ Result<std::optional<S3Driver::Segmented>> S3Driver::HeadSegmented(const std::st
   auto r = client_.Do(c);
   if (!r.ok()) return r.status();
   if (r->status == 404) return std::optional<Segmented>();
-  Segmented s;
-  s.gen = r->Header("x-amz-meta-dtr-gen");
-  auto n = HeaderNumber(*r, "x-amz-meta-dtr-segments");
-  auto size = HeaderNumber(*r, "x-amz-meta-dtr-segment-size");
-  auto tail = HeaderNumber(*r, "Content-Length");
-  if (s.gen.empty() || !n.ok() || !size.ok() || !tail.ok()) {
-    return Status(Code::kCorruption, client_.Describe() + ": upload state " + SidecarKey(key) +
-                                         " lacks its metadata (was it written by another tool?)");
-  }
-  s.segments = *n;
-  s.segment_size = *size;
-  s.tail = *tail;
-  if (auto t = ParseHttpDate(r->Header("Last-Modified"))) s.mod_time = *t;
-  return std::optional<Segmented>(s);
+  auto s = objstore::SidecarState(*r, "x-amz-meta-",
+                                  client_.Describe() + ": upload state " + SidecarKey(key));
+  if (!s.ok()) return s.status();
+  return std::optional<Segmented>(std::move(*s));
 }
 
 Status S3Driver::PutObject(const std::string& op, const std::string& key, std::string_view body,
@@ -184,9 +113,12 @@ Status S3Driver::PutObject(const std::string& op, const std::string& key, std::s
 
 Status S3Driver::PutSidecar(const std::string& key, const Segmented& s, std::string_view tail) {
   return PutObject("PutObject(upload state)", SidecarKey(key), tail,
-                   {{"x-amz-meta-dtr-gen", s.gen},
-                    {"x-amz-meta-dtr-segments", std::to_string(s.segments)},
-                    {"x-amz-meta-dtr-segment-size", std::to_string(s.segment_size)}});
+                   objstore::SidecarHeaders("x-amz-meta-", s));
+}
+
+Status S3Driver::PutSegment(const std::string& key, const std::string& gen, uint64_t n,
+                            std::string_view bytes) {
+  return PutObject("PutObject(upload segment)", SegmentKey(key, gen, n), bytes);
 }
 
 Result<std::string> S3Driver::GetRange(const std::string& key, uint64_t offset, uint64_t length) {
@@ -200,11 +132,10 @@ Result<std::string> S3Driver::GetRange(const std::string& key, uint64_t offset, 
   c.max_body = length;
   auto r = client_.Do(c);
   if (!r.ok()) return r.status();
-  if (r->body.size() != length) {
-    return Status(Code::kIOError, client_.Describe() + ": GetObject " + key + ": asked for " +
-                                      std::to_string(length) + " bytes at " +
-                                      std::to_string(offset) + ", got " +
-                                      std::to_string(r->body.size()));
+  if (Status s = objstore::CheckRangeLength(client_.Describe() + ": GetObject " + key, offset,
+                                            length, r->body.size());
+      !s.ok()) {
+    return s;
   }
   return std::move(r->body);
 }
@@ -307,15 +238,7 @@ Result<std::string> S3Driver::GetContent(const std::string& path) {
   if (r->status != 404) return std::move(r->body);
   auto reader = Reader(path, 0);
   if (!reader.ok()) return reader.status();
-  std::string out;
-  std::vector<char> buf(1 << 20);
-  while (true) {
-    auto n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    out.append(buf.data(), *n);
-  }
-  return out;
+  return objstore::ReadAll(**reader);
 }
 
 Status S3Driver::PutContent(const std::string& path, std::string_view content) {
@@ -361,31 +284,15 @@ Result<std::vector<std::string>> S3Driver::List(const std::string& path) {
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "/" : path + "/";
-  std::set<std::string> names;
-  bool delimited = client_.config().delimiter_listing;
-  auto add = [&](std::string_view rest) {
-    // rest: what follows the prefix; its first component is the child.
-    auto slash = rest.find('/');
-    std::string_view name = rest.substr(0, slash);
-    if (name.empty()) return;
-    if (slash == std::string_view::npos && EndsWith(name, kSidecarSuffix)) {
-      name.remove_suffix(kSidecarSuffix.size());
-    } else if (name.find(kReserved) != std::string_view::npos) {
-      return;
-    }
-    names.insert(base + std::string(name));
-  };
-  Status s = ListPages(prefix, delimited, 1000, [&](const s3xml::Listing& l) {
-    for (const auto& o : l.objects) add(std::string_view(o.key).substr(prefix.size()));
-    for (const auto& p : l.prefixes) add(std::string_view(p).substr(prefix.size()));
-    return true;
-  });
+  objstore::ChildNames names(path, prefix, true);
+  Status s =
+      ListPages(prefix, client_.config().delimiter_listing, 1000, [&](const s3xml::Listing& l) {
+        for (const auto& o : l.objects) names.Add(o.key);
+        for (const auto& p : l.prefixes) names.Add(p);
+        return true;
+      });
   if (!s.ok()) return s;
-  if (names.empty() && path != "/") {
-    return NotFound(path + ": no such directory");
-  }
-  return std::vector<std::string>(names.begin(), names.end());
+  return names.Take();
 }
 
 Status S3Driver::Walk(const std::string& path,
@@ -393,57 +300,13 @@ Status S3Driver::Walk(const std::string& path,
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "" : path;
-  std::map<std::string, FileInfo> entries;  // by WalkOrderKey
-  std::vector<std::string> sidecars;
-  auto add_dirs = [&](const std::string& rel) {
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      std::string p = base + "/" + rel.substr(0, slash);
-      FileInfo d;
-      d.path = p;
-      d.is_dir = true;
-      entries.emplace(WalkOrderKey(p), d);
-    }
-  };
+  objstore::WalkTree tree(path, prefix, true);
   Status s = ListPages(prefix, false, 1000, [&](const s3xml::Listing& l) {
-    for (const auto& o : l.objects) {
-      std::string rel = o.key.substr(prefix.size());
-      auto reserved = rel.find(kReserved);
-      bool is_sidecar = EndsWith(rel, kSidecarSuffix) &&
-                        rel.find(kReserved) == rel.size() - kSidecarSuffix.size();
-      if (reserved != std::string::npos && !is_sidecar) continue;
-      if (is_sidecar) rel.resize(rel.size() - kSidecarSuffix.size());
-      if (rel.empty()) continue;
-      add_dirs(rel);
-      FileInfo f;
-      f.path = base + "/" + rel;
-      f.size = o.size;
-      f.mod_time = o.last_modified;
-      if (is_sidecar) {
-        // A plain object at the same path wins (see Stat).
-        if (entries.count(WalkOrderKey(f.path)) == 0) {
-          entries.emplace(WalkOrderKey(f.path), f);
-          sidecars.push_back(f.path);
-        }
-      } else {
-        entries[WalkOrderKey(f.path)] = f;
-      }
-    }
+    for (const auto& o : l.objects) tree.Add(o.key, o.size, o.last_modified);
     return true;
   });
   if (!s.ok()) return s;
-  if (entries.empty() && path != "/") return NotFound(path + ": no such directory");
-  for (const auto& p : sidecars) {
-    auto& e = entries[WalkOrderKey(p)];
-    if (e.is_dir) continue;
-    auto st = Stat(p);
-    if (st.ok()) e = *st;
-  }
-  for (const auto& [k, fi] : entries) {
-    if (Status v = visit(fi); !v.ok()) return v;
-  }
-  return Status::Ok();
+  return tree.Visit([this](const std::string& p) { return Stat(p); }, visit);
 }
 
 Status S3Driver::Delete(const std::string& path) {

@@ -27,13 +27,14 @@
 #include <vector>
 
 #include "storage/blob_driver.h"
+#include "storage/object_store_common.h"
 #include "storage/s3_client.h"
 #include "storage/s3_config.h"
 #include "storage/s3_xml.h"
 
 namespace dtr::storage {
 
-class S3Driver : public BlobDriver {
+class S3Driver : public BlobDriver, public objstore::SegmentStore {
  public:
   explicit S3Driver(S3Config config);
   std::string name() const override { return client_.config().driver; }
@@ -57,14 +58,7 @@ class S3Driver : public BlobDriver {
   S3Client& client() { return client_; }
 
   // ---- used by the reader and writer (s3_files.cc) ----
-  struct Segmented {
-    std::string gen;
-    uint64_t segments = 0;      // whole segments stored
-    uint64_t segment_size = 0;  // bytes in each
-    uint64_t tail = 0;          // bytes in the sidecar's body
-    std::chrono::system_clock::time_point mod_time;
-    uint64_t size() const { return segments * segment_size + tail; }
-  };
+  using Segmented = objstore::Segmented;
   std::string Key(const std::string& path) const;
   static std::string SidecarKey(const std::string& key);
   static std::string SegmentKey(const std::string& key, const std::string& gen, uint64_t n);
@@ -73,18 +67,20 @@ class S3Driver : public BlobDriver {
   Result<std::optional<FileInfo>> HeadObject(const std::string& key);
   Status PutObject(const std::string& op, const std::string& key, std::string_view body,
                    std::vector<std::pair<std::string, std::string>> headers = {});
-  Status PutSidecar(const std::string& key, const Segmented& s, std::string_view tail);
-  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length);
   Status DeleteKeys(const std::vector<std::string>& keys);
-  // Removes every form of the file at `key` (object, sidecar, segments); true if any existed.
-  Result<bool> DeleteFile(const std::string& key);
   uint64_t chunk_size() const { return client_.config().chunk_size; }
-  int upload_concurrency() const { return client_.config().upload_concurrency; }
-  std::string NewGeneration();
+
+  // objstore::SegmentStore
+  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
+  Status PutSegment(const std::string& key, const std::string& gen, uint64_t n,
+                    std::string_view bytes) override;
+  Status PutSidecar(const std::string& key, const Segmented& s, std::string_view tail) override;
+  // Removes every form of the file at `key` (object, sidecar, segments); true if any existed.
+  Result<bool> DeleteFile(const std::string& key) override;
+  int upload_concurrency() const override { return client_.config().upload_concurrency; }
 
  private:
   Result<std::string> CheckedKey(const std::string& path) const;
-  std::string DirPrefix(const std::string& key) const;
   // Every listing page under `prefix` (with "/" as delimiter when `delimited`).
   Status ListPages(const std::string& prefix, bool delimited, int max_keys,
                    const std::function<bool(const s3xml::Listing&)>& page);

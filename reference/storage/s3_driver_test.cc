@@ -18,19 +18,6 @@
 namespace dtr::storage::testing {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-const std::string& RunPrefix() {
-  static const std::string p = [] {
-    std::mt19937 rng(std::random_device{}());
-    return "suite-" + std::to_string(rng() % 1000000000);
-  }();
-  return p;
-}
-
 std::map<std::string, std::string> EnvParams() {
   std::map<std::string, std::string> p{{"regionendpoint", Env("DTR_TEST_S3_ENDPOINT")},
                                        {"accesskey", Env("DTR_TEST_S3_ACCESS_KEY")},

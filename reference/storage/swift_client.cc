@@ -17,15 +17,6 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
   return {url.substr(0, slash), url.substr(slash)};
 }
 
-HttpOptions OptionsOf(const SwiftConfig& c) {
-  HttpOptions o;
-  o.connect_timeout = c.connect_timeout;
-  o.request_timeout = c.request_timeout;
-  o.max_retries = c.max_retries;
-  o.skip_verify = c.skip_verify;
-  return o;
-}
-
 }  // namespace
 
 std::string SwiftErrorDetail(const std::string& body) {
@@ -48,8 +39,8 @@ std::string SwiftErrorDetail(const std::string& body) {
 }
 
 SwiftClient::SwiftClient(SwiftConfig config) : config_(std::move(config)) {
-  auth_http_ = std::make_shared<ObjectHttp>(SplitUrl(config_.auth_url).first, OptionsOf(config_),
-                                            Describe());
+  auth_http_ = std::make_shared<ObjectHttp>(
+      SplitUrl(config_.auth_url).first, HttpOptionsOf(config_, "insecureskipverify"), Describe());
 }
 
 std::string SwiftClient::Describe() const {
@@ -65,20 +56,23 @@ void SwiftClient::InvalidateToken() {
   session_.token = "stale-token-dtr";
 }
 
+Result<HttpReply> SwiftClient::SendAuth(const HttpCall& call, const std::string& check) {
+  auto r = auth_http_->Send(call, nullptr);
+  if (!r.ok()) return r.status();
+  if (r->status >= 200 && r->status < 300) return r;
+  Status s = HttpFailure(Describe() + ": " + call.op, *r, SwiftErrorDetail(r->body));
+  if (r->status == 401 || r->status == 403) {
+    return Status(Code::kUnauthenticated, s.message() + " (check " + check + ")");
+  }
+  return s;
+}
+
 Result<SwiftClient::Session> SwiftClient::AuthenticateV1() {
   HttpCall call{"authenticate (v1)", "GET", SplitUrl(config_.auth_url).second};
   if (call.target.empty()) call.target = "/";
   call.headers = {{"X-Auth-User", config_.username}, {"X-Auth-Key", config_.password}};
-  auto r = auth_http_->Send(call, nullptr);
+  auto r = SendAuth(call, "storage.swift.username and password");
   if (!r.ok()) return r.status();
-  if (r->status < 200 || r->status >= 300) {
-    Status s = HttpFailure(Describe() + ": " + call.op, *r, SwiftErrorDetail(r->body));
-    if (r->status == 401 || r->status == 403) {
-      return Status(Code::kUnauthenticated,
-                    s.message() + " (check storage.swift.username and password)");
-    }
-    return s;
-  }
   Session s;
   s.token = r->Header("X-Auth-Token");
   if (s.token.empty()) s.token = r->Header("X-Storage-Token");
@@ -98,16 +92,8 @@ Result<SwiftClient::Session> SwiftClient::AuthenticateV3() {
   call.headers = {{"Content-Type", "application/json"}, {"Accept", "application/json"}};
   call.body = body;
   call.max_body = 8u << 20;
-  auto r = auth_http_->Send(call, nullptr);
+  auto r = SendAuth(call, "storage.swift.username, password and domain");
   if (!r.ok()) return r.status();
-  if (r->status < 200 || r->status >= 300) {
-    Status s = HttpFailure(Describe() + ": " + call.op, *r, SwiftErrorDetail(r->body));
-    if (r->status == 401 || r->status == 403) {
-      return Status(Code::kUnauthenticated,
-                    s.message() + " (check storage.swift.username, password and domain)");
-    }
-    return s;
-  }
   Session s;
   s.token = r->Header("X-Subject-Token");
   if (s.token.empty()) {
@@ -134,7 +120,8 @@ Result<SwiftClient::Session> SwiftClient::Authenticate() {
   if (session_.http && session_.http->origin() == origin) {
     s->http = session_.http;
   } else {
-    s->http = std::make_shared<ObjectHttp>(origin, OptionsOf(config_), Describe());
+    s->http = std::make_shared<ObjectHttp>(origin, HttpOptionsOf(config_, "insecureskipverify"),
+                                           Describe());
   }
   s->generation = session_.generation + 1;
   return s;
@@ -181,13 +168,13 @@ Result<SwiftClient::Session> SwiftClient::Reauthenticate(uint64_t stale) {
 
 Result<HttpReply> SwiftClient::Send(const Session& s, const SwiftCall& call) {
   std::string target = s.storage_path + "/" + sigv4::UriEncode(config_.container, true);
-  if (!call.object.empty()) target += "/" + sigv4::UriEncode(call.object, false);
+  if (!call.name.empty()) target += "/" + sigv4::UriEncode(call.name, false);
   std::string sep = "?";
   for (const auto& [k, v] : call.query) {
     target += sep + sigv4::UriEncode(k, true) + "=" + sigv4::UriEncode(v, true);
     sep = "&";
   }
-  HttpCall hc{call.op + (call.object.empty() ? "" : " " + call.object), call.method, target};
+  HttpCall hc{call.What(), call.method, target};
   hc.headers = call.headers;
   hc.body = call.body;
   hc.idempotent = call.idempotent;
@@ -212,9 +199,9 @@ Result<HttpReply> SwiftClient::Do(const SwiftCall& call) {
   if (!r.ok()) return r.status();
   bool accepted = std::find(call.accept.begin(), call.accept.end(), r->status) != call.accept.end();
   if ((r->status >= 200 && r->status < 300) || accepted) return r;
-  std::string what = Describe() + ": " + call.op + (call.object.empty() ? "" : " " + call.object);
+  std::string what = Describe() + ": " + call.What();
   Status f = HttpFailure(what, *r, SwiftErrorDetail(r->body));
-  if (r->status == 404 && call.object.empty()) {
+  if (r->status == 404 && call.name.empty()) {
     return Status(Code::kFailedPrecondition, f.message() + " (the container is missing)");
   }
   return f;

@@ -17,24 +17,7 @@
 
 namespace dtr::storage {
 
-struct SwiftCall {
-  SwiftCall(std::string op_, std::string method_, std::string object_,
-            std::vector<std::pair<std::string, std::string>> query_ = {})
-      : op(std::move(op_)),
-        method(std::move(method_)),
-        object(std::move(object_)),
-        query(std::move(query_)) {}
-
-  std::string op;      // for messages: "PUT object", "GET listing"
-  std::string method;  // GET, HEAD, PUT, POST, DELETE
-  std::string object;  // unencoded object name; "" addresses the container
-  std::vector<std::pair<std::string, std::string>> query;  // raw names and values
-  HttpHeaders headers;
-  std::string_view body;    // not owned
-  std::vector<int> accept;  // statuses that are answers, not failures (e.g. 404)
-  size_t max_body = 16u << 20;
-  bool idempotent = true;
-};
+using SwiftCall = ObjectCall;
 
 class SwiftClient {
  public:
@@ -70,6 +53,8 @@ class SwiftClient {
   // Authenticates unless another thread did after `stale` was handed out.
   Result<Session> Reauthenticate(uint64_t stale);
   Result<Session> Authenticate();
+  // Sends an authentication request; a refusal names the settings to `check`.
+  Result<HttpReply> SendAuth(const HttpCall& call, const std::string& check);
   Result<Session> AuthenticateV1();
   Result<Session> AuthenticateV3();
   Status EnsureContainer(const Session& s);

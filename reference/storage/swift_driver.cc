@@ -10,42 +10,20 @@ namespace dtr::storage {
 
 namespace {
 
-constexpr std::string_view kReserved = "#dtr.";
-constexpr std::string_view kSidecarSuffix = "#dtr.writer";
 constexpr std::string_view kSegmentDir = "#dtr.segments";
 // Sorts after every name below a subdir, so that a listing continues past it.
 constexpr std::string_view kAfterEverything = "\xF4\x8F\xBF\xBF";
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// Sorting full paths with '/' as the smallest character gives depth-first order.
-std::string WalkOrderKey(const std::string& p) {
-  std::string k = p;
-  std::replace(k.begin(), k.end(), '/', '\0');
-  return k;
-}
-
 }  // namespace
+
+using objstore::DirPrefix;
+using objstore::EndsWith;
+using objstore::kSidecarSuffix;
 
 SwiftDriver::SwiftDriver(SwiftConfig config) : client_(std::move(config)) {}
 
-std::string SwiftDriver::NewGeneration() {
-  thread_local std::mt19937_64 rng(std::random_device{}());
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-  return buf;
-}
-
 std::string SwiftDriver::Key(const std::string& path) const {
-  const std::string& root = client_.config().root;
-  if (path == "/") return root;
-  return root.empty() ? path.substr(1) : root + path;
-}
-
-std::string SwiftDriver::DirPrefix(const std::string& key) const {
-  return key.empty() ? std::string() : key + "/";
+  return objstore::KeyFor(client_.config().root, path);
 }
 
 std::string SwiftDriver::SidecarKey(const std::string& key) {
@@ -53,33 +31,11 @@ std::string SwiftDriver::SidecarKey(const std::string& key) {
 }
 
 std::string SwiftDriver::SegmentKey(const std::string& gen, uint64_t n) const {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%010llu", static_cast<unsigned long long>(n));
-  return DirPrefix(Key("/")) + std::string(kSegmentDir) + "/" + gen + "/" + buf;
+  return DirPrefix(Key("/")) + std::string(kSegmentDir) + "/" + gen + "/" + objstore::Padded(n);
 }
 
 Result<std::string> SwiftDriver::CheckedKey(const std::string& path) const {
-  if (path.empty() || path[0] != '/')
-    return InvalidArgument("storage path must be absolute: " + path);
-  if (path != "/") {
-    if (path.back() == '/') return InvalidArgument("storage path must not end with '/': " + path);
-    size_t start = 1;
-    while (start <= path.size()) {
-      size_t slash = path.find('/', start);
-      std::string_view comp = std::string_view(path).substr(
-          start, slash == std::string::npos ? std::string::npos : slash - start);
-      if (comp.empty() || comp == "." || comp == "..") {
-        return InvalidArgument("invalid storage path: " + path);
-      }
-      if (slash == std::string::npos) break;
-      start = slash + 1;
-    }
-    if (path.find(kReserved) != std::string::npos) {
-      return InvalidArgument("storage path " + path +
-                             " holds \"#dtr.\", which this driver reserves");
-    }
-  }
-  return Key(path);
+  return objstore::CheckedKey(client_.config().root, path, true);
 }
 
 Result<std::optional<SwiftDriver::ObjectInfo>> SwiftDriver::HeadObject(const std::string& key) {
@@ -104,16 +60,10 @@ Result<std::optional<SwiftDriver::Segmented>> SwiftDriver::HeadSegmented(const s
   auto r = client_.Do(c);
   if (!r.ok()) return r.status();
   if (r->status == 404) return std::optional<Segmented>();
-  Segmented s;
-  s.gen = r->Header("X-Object-Meta-Dtr-Gen");
-  if (s.gen.empty() || !HeaderNumber(*r, "X-Object-Meta-Dtr-Segments", &s.segments) ||
-      !HeaderNumber(*r, "X-Object-Meta-Dtr-Segment-Size", &s.segment_size) ||
-      !HeaderNumber(*r, "Content-Length", &s.tail)) {
-    return Status(Code::kCorruption, client_.Describe() + ": upload state " + SidecarKey(key) +
-                                         " lacks its metadata (was it written by another tool?)");
-  }
-  ParseHttpDate(r->Header("Last-Modified"), &s.mod_time);
-  return std::optional<Segmented>(s);
+  auto s = objstore::SidecarState(*r, "X-Object-Meta-",
+                                  client_.Describe() + ": upload state " + SidecarKey(key));
+  if (!s.ok()) return s.status();
+  return std::optional<Segmented>(std::move(*s));
 }
 
 Status SwiftDriver::PutObject(const std::string& op, const std::string& key, std::string_view body,
@@ -127,9 +77,13 @@ Status SwiftDriver::PutObject(const std::string& op, const std::string& key, std
 
 Status SwiftDriver::PutSidecar(const std::string& key, const Segmented& s, std::string_view tail) {
   return PutObject("PUT upload state", SidecarKey(key), tail,
-                   {{"X-Object-Meta-Dtr-Gen", s.gen},
-                    {"X-Object-Meta-Dtr-Segments", std::to_string(s.segments)},
-                    {"X-Object-Meta-Dtr-Segment-Size", std::to_string(s.segment_size)}});
+                   objstore::SidecarHeaders("X-Object-Meta-", s));
+}
+
+Status SwiftDriver::PutSegment(const std::string& key, const std::string& gen, uint64_t n,
+                               std::string_view bytes) {
+  (void)key;  // Swift's segments live under the root, named by generation only
+  return PutObject("PUT upload segment", SegmentKey(gen, n), bytes);
 }
 
 Result<std::string> SwiftDriver::GetRange(const std::string& key, uint64_t offset,
@@ -141,11 +95,10 @@ Result<std::string> SwiftDriver::GetRange(const std::string& key, uint64_t offse
   c.max_body = length;
   auto r = client_.Do(c);
   if (!r.ok()) return r.status();
-  if (r->body.size() != length) {
-    return Status(Code::kIOError, client_.Describe() + ": GET " + key + ": asked for " +
-                                      std::to_string(length) + " bytes at " +
-                                      std::to_string(offset) + ", got " +
-                                      std::to_string(r->body.size()));
+  if (Status s = objstore::CheckRangeLength(client_.Describe() + ": GET " + key, offset, length,
+                                            r->body.size());
+      !s.ok()) {
+    return s;
   }
   return std::move(r->body);
 }
@@ -251,15 +204,7 @@ Result<std::string> SwiftDriver::GetContent(const std::string& path) {
   if (r->status != 404) return std::move(r->body);
   auto reader = Reader(path, 0);
   if (!reader.ok()) return reader.status();
-  std::string out;
-  std::vector<char> buf(1 << 20);
-  while (true) {
-    auto n = (*reader)->Read(buf.data(), buf.size());
-    if (!n.ok()) return n.status();
-    if (*n == 0) break;
-    out.append(buf.data(), *n);
-  }
-  return out;
+  return objstore::ReadAll(**reader);
 }
 
 Status SwiftDriver::PutContent(const std::string& path, std::string_view content) {
@@ -308,26 +253,13 @@ Result<std::vector<std::string>> SwiftDriver::List(const std::string& path) {
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "/" : path + "/";
-  std::set<std::string> names;
+  objstore::ChildNames names(path, prefix, true);
   Status s = ListPages(prefix, true, 10000, [&](const std::vector<swiftjson::Entry>& l) {
-    for (const auto& e : l) {
-      std::string_view rest = std::string_view(e.name).substr(prefix.size());
-      auto slash = rest.find('/');
-      std::string_view name = rest.substr(0, slash);
-      if (name.empty()) continue;
-      if (slash == std::string_view::npos && EndsWith(name, kSidecarSuffix)) {
-        name.remove_suffix(kSidecarSuffix.size());
-      } else if (name.find(kReserved) != std::string_view::npos) {
-        continue;
-      }
-      names.insert(base + std::string(name));
-    }
+    for (const auto& e : l) names.Add(e.name);
     return true;
   });
   if (!s.ok()) return s;
-  if (names.empty() && path != "/") return NotFound(path + ": no such directory");
-  return std::vector<std::string>(names.begin(), names.end());
+  return names.Take();
 }
 
 Status SwiftDriver::Walk(const std::string& path,
@@ -335,56 +267,14 @@ Status SwiftDriver::Walk(const std::string& path,
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
   std::string prefix = DirPrefix(*key);
-  std::string base = path == "/" ? "" : path;
-  std::map<std::string, FileInfo> entries;  // by WalkOrderKey
-  std::vector<std::string> to_stat;         // sidecars and large objects: sizes need a HEAD
-  auto add_dirs = [&](const std::string& rel) {
-    for (size_t slash = rel.find('/'); slash != std::string::npos;
-         slash = rel.find('/', slash + 1)) {
-      FileInfo d;
-      d.path = base + "/" + rel.substr(0, slash);
-      d.is_dir = true;
-      entries.emplace(WalkOrderKey(d.path), d);
-    }
-  };
+  objstore::WalkTree tree(path, prefix, true);
   Status s = ListPages(prefix, false, 10000, [&](const std::vector<swiftjson::Entry>& l) {
-    for (const auto& o : l) {
-      std::string rel = o.name.substr(prefix.size());
-      bool is_sidecar = EndsWith(rel, kSidecarSuffix) &&
-                        rel.find(kReserved) == rel.size() - kSidecarSuffix.size();
-      if (rel.find(kReserved) != std::string::npos && !is_sidecar) continue;
-      if (is_sidecar) rel.resize(rel.size() - kSidecarSuffix.size());
-      if (rel.empty()) continue;
-      add_dirs(rel);
-      FileInfo f;
-      f.path = base + "/" + rel;
-      f.size = o.bytes;
-      f.mod_time = o.last_modified;
-      if (is_sidecar) {
-        // A plain object at the same path wins (see Stat).
-        if (entries.count(WalkOrderKey(f.path)) == 0) {
-          entries.emplace(WalkOrderKey(f.path), f);
-          to_stat.push_back(f.path);
-        }
-      } else {
-        entries[WalkOrderKey(f.path)] = f;
-        if (o.is_slo) to_stat.push_back(f.path);
-      }
-    }
+    // A large object's listed size is its manifest's: Stat gives the content's.
+    for (const auto& o : l) tree.Add(o.name, o.bytes, o.last_modified, o.is_slo);
     return true;
   });
   if (!s.ok()) return s;
-  if (entries.empty() && path != "/") return NotFound(path + ": no such directory");
-  for (const auto& p : to_stat) {
-    auto& e = entries[WalkOrderKey(p)];
-    if (e.is_dir) continue;
-    auto st = Stat(p);
-    if (st.ok()) e = *st;
-  }
-  for (const auto& [k, fi] : entries) {
-    if (Status v = visit(fi); !v.ok()) return v;
-  }
-  return Status::Ok();
+  return tree.Visit([this](const std::string& p) { return Stat(p); }, visit);
 }
 
 Status SwiftDriver::Delete(const std::string& path) {

@@ -27,13 +27,14 @@
 #include <vector>
 
 #include "storage/blob_driver.h"
+#include "storage/object_store_common.h"
 #include "storage/swift_client.h"
 #include "storage/swift_config.h"
 #include "storage/swift_json.h"
 
 namespace dtr::storage {
 
-class SwiftDriver : public BlobDriver {
+class SwiftDriver : public BlobDriver, public objstore::SegmentStore {
  public:
   explicit SwiftDriver(SwiftConfig config);
   std::string name() const override { return "swift"; }
@@ -52,14 +53,7 @@ class SwiftDriver : public BlobDriver {
   SwiftClient& client() { return client_; }
 
   // ---- used by the reader and writer (swift_files.cc) ----
-  struct Segmented {
-    std::string gen;
-    uint64_t segments = 0;      // whole segments stored
-    uint64_t segment_size = 0;  // bytes in each
-    uint64_t tail = 0;          // bytes in the sidecar's body
-    std::chrono::system_clock::time_point mod_time;
-    uint64_t size() const { return segments * segment_size + tail; }
-  };
+  using Segmented = objstore::Segmented;
   struct ObjectInfo {
     uint64_t size = 0;
     bool slo = false;
@@ -72,18 +66,20 @@ class SwiftDriver : public BlobDriver {
   Result<std::optional<ObjectInfo>> HeadObject(const std::string& key);
   Status PutObject(const std::string& op, const std::string& key, std::string_view body,
                    HttpHeaders headers = {});
-  Status PutSidecar(const std::string& key, const Segmented& s, std::string_view tail);
-  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length);
+  uint64_t chunk_size() const { return client_.config().chunk_size; }
+
+  // objstore::SegmentStore
+  Result<std::string> GetRange(const std::string& key, uint64_t offset, uint64_t length) override;
+  Status PutSegment(const std::string& key, const std::string& gen, uint64_t n,
+                    std::string_view bytes) override;
+  Status PutSidecar(const std::string& key, const Segmented& s, std::string_view tail) override;
   // Removes every form of the file at `key` (object with its SLO segments, sidecar with its
   // segments); true if any existed.
-  Result<bool> DeleteFile(const std::string& key);
-  uint64_t chunk_size() const { return client_.config().chunk_size; }
-  int upload_concurrency() const { return client_.config().upload_concurrency; }
-  static std::string NewGeneration();
+  Result<bool> DeleteFile(const std::string& key) override;
+  int upload_concurrency() const override { return client_.config().upload_concurrency; }
 
  private:
   Result<std::string> CheckedKey(const std::string& path) const;
-  std::string DirPrefix(const std::string& key) const;
   // Every listing page under `prefix` (with "/" as delimiter when `delimited`).
   Status ListPages(const std::string& prefix, bool delimited, int limit,
                    const std::function<bool(const std::vector<swiftjson::Entry>&)>& page);

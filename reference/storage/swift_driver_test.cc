@@ -13,19 +13,6 @@
 namespace dtr::storage::testing {
 namespace {
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
-const std::string& RunPrefix() {
-  static const std::string p = [] {
-    std::mt19937 rng(std::random_device{}());
-    return "suite-" + std::to_string(rng() % 1000000000);
-  }();
-  return p;
-}
-
 const char* kNoServer =
     "no Swift server given: run this through reference/tests/integration/"
     "swift_driver_suite_test.sh (ctest -L integration), which starts one with ci/start-swift";

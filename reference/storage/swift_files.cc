@@ -1,190 +1,11 @@
 // The Swift driver's readers and writers (see swift_driver.h for the object layout).
-#include <algorithm>
-#include <deque>
-#include <future>
-
 #include "storage/swift_driver.h"
 
 namespace dtr::storage {
 
 namespace {
 
-constexpr uint64_t kReadWindow = 4u << 20;
-
-// Reads a file made of consecutive objects (one for a plain object or a large object's
-// manifest; segments then the sidecar's tail for an upload), a window at a time with ranged
-// GETs, fetching the next window while the caller consumes the current one.
-class SwiftReader : public FileReader {
- public:
-  struct Piece {
-    std::string key;
-    uint64_t size;
-  };
-  SwiftReader(SwiftDriver* d, std::vector<Piece> pieces, uint64_t offset)
-      : d_(d), pieces_(std::move(pieces)), next_(offset) {}
-
-  ~SwiftReader() override {
-    if (ahead_.valid()) ahead_.wait();
-  }
-
-  Result<size_t> Read(char* buf, size_t n) override {
-    if (at_ >= window_.size()) {
-      if (!ahead_.valid()) ahead_ = Fetch();
-      auto bytes = ahead_.get();
-      if (!bytes.ok()) return bytes.status();
-      window_ = std::move(*bytes);
-      at_ = 0;
-      if (window_.empty()) return size_t{0};
-      ahead_ = Fetch();
-    }
-    size_t k = std::min(n, window_.size() - at_);
-    std::copy_n(window_.data() + at_, k, buf);
-    at_ += k;
-    return k;
-  }
-
- private:
-  std::future<Result<std::string>> Fetch() {
-    uint64_t start = 0;
-    const Piece* piece = nullptr;
-    for (const auto& p : pieces_) {
-      if (next_ < start + p.size) {
-        piece = &p;
-        break;
-      }
-      start += p.size;
-    }
-    if (piece == nullptr) {
-      std::promise<Result<std::string>> done;
-      done.set_value(std::string());
-      return done.get_future();
-    }
-    uint64_t in = next_ - start;
-    uint64_t len = std::min<uint64_t>(kReadWindow, piece->size - in);
-    next_ += len;
-    SwiftDriver* d = d_;
-    std::string key = piece->key;
-    return std::async(std::launch::async, [d, key, in, len] { return d->GetRange(key, in, len); });
-  }
-
-  SwiftDriver* d_;
-  std::vector<Piece> pieces_;
-  uint64_t next_;  // where the window after the current one starts
-  std::string window_;
-  size_t at_ = 0;
-  std::future<Result<std::string>> ahead_;
-};
-
-// Appends whole chunks as segment objects (uploadconcurrency of them in flight) and keeps
-// the rest in memory until Close/Commit stores it as the sidecar's body.
-class SwiftWriter : public FileWriter {
- public:
-  // `stored_tail` bytes of the sidecar's body are fetched when the first Write needs them,
-  // so that opening to commit transfers nothing.
-  SwiftWriter(SwiftDriver* d, std::string key, SwiftDriver::Segmented state, uint64_t stored_tail)
-      : d_(d), key_(std::move(key)), state_(std::move(state)), stored_tail_(stored_tail) {}
-
-  ~SwiftWriter() override { Drain(); }
-
-  Status Write(const char* data, size_t n) override {
-    if (closed_) return Status(Code::kFailedPrecondition, "writer is closed");
-    if (!failed_.ok()) return failed_;
-    if (stored_tail_ > 0) {
-      auto tail = d_->GetRange(SwiftDriver::SidecarKey(key_), 0, stored_tail_);
-      if (!tail.ok()) return tail.status();
-      tail_ = std::move(*tail) + tail_;
-      stored_tail_ = 0;
-    }
-    dirty_ = true;
-    tail_.append(data, n);
-    uint64_t seg = state_.segment_size;
-    size_t used = 0;
-    while (tail_.size() - used >= seg) {
-      std::string chunk = tail_.substr(used, seg);
-      used += seg;
-      if (Status s = Launch(std::move(chunk)); !s.ok()) {
-        failed_ = s;
-        return s;
-      }
-    }
-    if (used > 0) tail_.erase(0, used);
-    return Status::Ok();
-  }
-
-  uint64_t size() const override {
-    return state_.segments * state_.segment_size + stored_tail_ + tail_.size();
-  }
-
-  // Stores what was written (waits for the segments, then writes the sidecar) and keeps the
-  // writer open.
-  Status Flush() {
-    if (Status s = Drain(); !s.ok()) return s;
-    if (!dirty_) return Status::Ok();
-    if (Status s = d_->PutSidecar(key_, state_, tail_); !s.ok()) return s;
-    dirty_ = false;
-    return Status::Ok();
-  }
-
-  Status Close() override {
-    if (closed_) return Status::Ok();
-    closed_ = true;
-    if (!failed_.ok()) {
-      Drain();
-      return failed_;
-    }
-    return Flush();
-  }
-
-  Status Commit() override {
-    if (closed_) return Status(Code::kFailedPrecondition, "writer is closed");
-    // Segments and sidecar are durable once stored; Move makes them one large object.
-    return Close();
-  }
-
-  Status Cancel() override {
-    closed_ = true;
-    Drain();
-    auto r = d_->DeleteFile(key_);
-    return r.ok() ? Status::Ok() : r.status();
-  }
-
- private:
-  Status Launch(std::string chunk) {
-    while (inflight_.size() >= static_cast<size_t>(d_->upload_concurrency())) {
-      Status s = inflight_.front().get();
-      inflight_.pop_front();
-      if (!s.ok()) return s;
-    }
-    std::string key = d_->SegmentKey(state_.gen, state_.segments);
-    state_.segments++;
-    SwiftDriver* d = d_;
-    inflight_.push_back(std::async(std::launch::async, [d, key, chunk = std::move(chunk)] {
-      return d->PutObject("PUT upload segment", key, chunk);
-    }));
-    return Status::Ok();
-  }
-
-  Status Drain() {
-    Status first;
-    while (!inflight_.empty()) {
-      Status s = inflight_.front().get();
-      inflight_.pop_front();
-      if (first.ok() && !s.ok()) first = s;
-    }
-    if (!first.ok() && failed_.ok()) failed_ = first;
-    return first;
-  }
-
-  SwiftDriver* d_;
-  std::string key_;
-  SwiftDriver::Segmented state_;
-  uint64_t stored_tail_;
-  std::string tail_;
-  bool dirty_ = false;
-  bool closed_ = false;
-  Status failed_;
-  std::deque<std::future<Status>> inflight_;
-};
+using objstore::WindowedReader;
 
 }  // namespace
 
@@ -192,11 +13,12 @@ Result<std::unique_ptr<FileReader>> SwiftDriver::Reader(const std::string& path,
   if (path == "/") return NotFound(path + " is not a file");
   auto key = CheckedKey(path);
   if (!key.ok()) return key.status();
-  std::vector<SwiftReader::Piece> pieces;
+  std::vector<WindowedReader::Piece> pieces;
   uint64_t size = 0;
   auto plain = HeadObject(*key);
   if (!plain.ok()) return plain.status();
   if (plain->has_value()) {
+    // A large object reads through its manifest like a plain object.
     size = (*plain)->size;
     pieces.push_back({*key, size});
   } else {
@@ -204,16 +26,17 @@ Result<std::unique_ptr<FileReader>> SwiftDriver::Reader(const std::string& path,
     if (!seg.ok()) return seg.status();
     if (!seg->has_value()) return NotFound(path + ": no such file");
     const Segmented& s = **seg;
-    for (uint64_t i = 0; i < s.segments; ++i)
-      pieces.push_back({SegmentKey(s.gen, i), s.segment_size});
-    pieces.push_back({SidecarKey(*key), s.tail});
+    pieces = objstore::SegmentedPieces(
+        s, [&](uint64_t i) { return SegmentKey(s.gen, i); }, SidecarKey(*key));
     size = s.size();
   }
   if (offset > size) {
     return Status(Code::kOutOfRange,
                   "offset " + std::to_string(offset) + " is past the end of " + path);
   }
-  return std::unique_ptr<FileReader>(new SwiftReader(this, std::move(pieces), offset));
+  return std::unique_ptr<FileReader>(new WindowedReader(
+      [this](const std::string& k, uint64_t at, uint64_t n) { return GetRange(k, at, n); },
+      std::move(pieces), offset));
 }
 
 Result<std::unique_ptr<FileWriter>> SwiftDriver::Writer(const std::string& path, bool append) {
@@ -221,25 +44,23 @@ Result<std::unique_ptr<FileWriter>> SwiftDriver::Writer(const std::string& path,
   if (!key.ok()) return key.status();
   if (path == "/") return InvalidArgument("cannot write the storage root");
   Segmented fresh;
-  fresh.gen = NewGeneration();
+  fresh.gen = objstore::RandomId();
   fresh.segment_size = chunk_size();
   if (!append) {
     if (auto r = DeleteFile(*key); !r.ok()) return r.status();
     if (Status s = PutSidecar(*key, fresh, ""); !s.ok()) return s;
-    return std::unique_ptr<FileWriter>(new SwiftWriter(this, *key, fresh, 0));
+    return std::unique_ptr<FileWriter>(new objstore::SegmentedWriter(this, *key, fresh, 0));
   }
   auto plain = HeadObject(*key);
   if (!plain.ok()) return plain.status();
   if (plain->has_value()) {
     // Appending to a finished object: copy it into a new upload, then drop the object.
     if (Status s = PutSidecar(*key, fresh, ""); !s.ok()) return s;
-    auto w = std::make_unique<SwiftWriter>(this, *key, fresh, 0);
-    uint64_t size = (*plain)->size;
-    for (uint64_t off = 0; off < size; off += kReadWindow) {
-      auto bytes = GetRange(*key, off, std::min<uint64_t>(kReadWindow, size - off));
-      if (!bytes.ok()) return bytes.status();
-      if (Status s = w->Write(bytes->data(), bytes->size()); !s.ok()) return s;
-    }
+    auto w = std::make_unique<objstore::SegmentedWriter>(this, *key, fresh, 0);
+    auto fetch = [this](const std::string& k, uint64_t at, uint64_t n) {
+      return GetRange(k, at, n);
+    };
+    if (Status s = objstore::CopyObjectInto(fetch, *key, (*plain)->size, *w); !s.ok()) return s;
     if (Status s = w->Flush(); !s.ok()) return s;
     if (Status s = DeleteObject(*key, (*plain)->slo); !s.ok()) return s;
     return std::unique_ptr<FileWriter>(std::move(w));
@@ -247,7 +68,8 @@ Result<std::unique_ptr<FileWriter>> SwiftDriver::Writer(const std::string& path,
   auto seg = HeadSegmented(*key);
   if (!seg.ok()) return seg.status();
   if (!seg->has_value()) return NotFound(path + ": no such file");
-  return std::unique_ptr<FileWriter>(new SwiftWriter(this, *key, **seg, (*seg)->tail));
+  return std::unique_ptr<FileWriter>(
+      new objstore::SegmentedWriter(this, *key, **seg, (*seg)->tail));
 }
 
 }  // namespace dtr::storage
