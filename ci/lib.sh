@@ -109,7 +109,9 @@ lib_port_in_use() {
 lib_free_port() {
   local i p
   for ((i = 0; i < 200; i++)); do
-    p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+    # Below Linux's ephemeral range (32768-60999): a port there can be taken at any moment
+    # by the local end of an outgoing connection, which made servers fail to bind.
+    p=$((10240 + (RANDOM * 32768 + RANDOM) % 22000))
     if ! lib_port_in_use "$p"; then
       echo "$p"
       return 0

@@ -25,7 +25,7 @@ dist="$work/distribution"
 # A free port: a few random tries, each one checked by starting the registry on it.
 port=""
 for _ in 1 2 3 4 5; do
-  candidate=$((20000 + RANDOM % 20000))
+  candidate=$((10240 + RANDOM % 22000))
   if (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
     continue  # something listens there
   fi

@@ -32,7 +32,7 @@ start_dtr() {
   mkdir -p "$work/$name/data"
   port=""
   for _ in 1 2 3 4 5; do
-    local candidate=$((20000 + RANDOM % 20000))
+    local candidate=$((10240 + RANDOM % 22000))
     (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null && continue
     "$dtr" serve --listen "127.0.0.1:$candidate" --data "$work/$name/data" --no-access-log "$@" \
       >"$work/$name/dtr.log" 2>&1 &

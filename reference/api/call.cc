@@ -120,7 +120,7 @@ void Call::Reply(int status, const json& body) {
   res.status = status;
   res.stream = nullptr;
   res.headers.Set("Content-Type", "application/json");
-  res.body = body.dump();
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void Call::NoContent() {

@@ -139,6 +139,11 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
       [automation_ptr](const meta::Event& e) { automation_ptr->OnEvent(e); },
       [automation_ptr](const access::RepoName& r) { automation_ptr->ApplyTagLimit(r); });
   if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
+  app->none_admin_ = meta::Account{"", "admin", "", false, true, true, "", 0};
+  if (auto admin = app->identity_->GetAccount("admin");
+      admin.ok() && admin->has_value() && (*admin)->is_admin) {
+    app->none_admin_ = **admin;  // --auth none acts as the real admin account
+  }
   if (Status s = app->AdoptRepositories(); !s.ok()) return s;
   if (Status s = app->OpenTrust(); !s.ok()) return s;
   app->OpenApi();
@@ -550,8 +555,10 @@ void App::Handle(http::Request& req, http::Response& res) {
     }
     who = std::move(authenticated.value());
   } else {
-    // Without authentication every caller acts as a system administrator (local use only).
-    who.account = meta::Account{"", "admin", "", false, true, true, "", 0};
+    // Without authentication every caller acts as a system administrator (local use only):
+    // the real `admin` account when there is one, so what records the caller (org
+    // membership, API tokens, events) names an account that exists.
+    who.account = none_admin_;
     who.method = "none";
   }
   if (v2) {

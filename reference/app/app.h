@@ -107,8 +107,9 @@ class App {
   std::unique_ptr<notary::SqliteTrustStore> trust_store_;
   std::unique_ptr<notary::AccessTrustAuthorizer> trust_auth_;
   std::unique_ptr<notary::TrustServer> trust_;
-  std::unique_ptr<api::ApiServer> dtr_api_;  // /api/v0 and /enzi/v0
-  std::mutex gc_mu_;                         // one garbage collection at a time
+  std::unique_ptr<api::ApiServer> dtr_api_;
+  meta::Account none_admin_;  // who every caller is with --auth none  // /api/v0 and /enzi/v0
+  std::mutex gc_mu_;          // one garbage collection at a time
   std::string gc_holder_;
   std::unique_ptr<http::Server> server_;
   std::shared_ptr<http::TlsContext> tls_;

@@ -80,10 +80,14 @@ Result<CronSchedule> CronSchedule::Parse(const std::string& spec) {
       size_t j = i;
       while (j < d.size() && std::isdigit(static_cast<unsigned char>(d[j]))) ++j;
       if (j == i || j >= d.size()) return InvalidArgument("bad @every duration: " + d);
+      // At most ten years in any unit: no overflow below, and nothing sensible is longer.
+      constexpr int64_t kMaxSeconds = int64_t{10} * 366 * 86400;
+      if (j - i > 9) return InvalidArgument("@every duration too long: " + d);
       int64_t n = std::stoll(d.substr(i, j - i));
       char u = d[j];
-      total += u == 'h' ? n * 3600 : u == 'm' ? n * 60 : u == 's' ? n : -1;
       if (u != 'h' && u != 'm' && u != 's') return InvalidArgument("bad @every unit: " + d);
+      total += u == 'h' ? n * 3600 : u == 'm' ? n * 60 : n;
+      if (total > kMaxSeconds) return InvalidArgument("@every duration too long: " + d);
       i = j + 1;
     }
     if (total <= 0) return InvalidArgument("@every needs a positive duration");

@@ -77,13 +77,13 @@ void Error(http::Response& res, int status, const std::string& code, const std::
   res.body =
       json{{"errors",
             json::array({json{{"code", code}, {"message", msg}, {"detail", json::object()}}})}}
-          .dump();
+          .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 void Json(http::Response& res, int status, const json& body) {
   res.status = status;
   res.headers.Set("Content-Type", "application/json");
-  res.body = body.dump();
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 bool ReadJson(http::Request& req, http::Response& res, json* out) {

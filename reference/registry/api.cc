@@ -44,7 +44,8 @@ int StatusForTag(const std::string& tag, Code code) {
 void SetJson(Response& res, int status, const json& body, const char* type = "application/json") {
   res.status = status;
   res.headers.Set("Content-Type", type);
-  res.body = body.dump();
+  // Names and references echoed into errors may hold invalid UTF-8: replace, never throw.
+  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 // Reads a page size: nullopt = absent (all), error when not a number.
@@ -105,7 +106,8 @@ bool HasBody(const Request& req) {
 
 void UploadHeaders(Response& res, const Request& req, const std::string& repo,
                    const UploadStatus& up) {
-  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/uploads/" + up.uuid);
+  res.headers.Set("Location",
+                  http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/uploads/" + up.uuid);
   res.headers.Set("Range", "0-" + std::to_string(up.offset == 0 ? 0 : up.offset - 1));
   res.headers.Set("Docker-Upload-UUID", up.uuid);
 }
@@ -167,7 +169,9 @@ RouteInfo ClassifyRequest(const Request& req) {
   bool read = m == "GET" || m == "HEAD";
   switch (route) {
     case Route::kTags:
-    case Route::kReferrers: info.actions = {"pull"}; break;
+    case Route::kReferrers:
+      info.actions = {"pull"};
+      break;
     case Route::kUploadStart:
     case Route::kUpload:
       info.actions = {"pull", "push"};
@@ -187,14 +191,13 @@ RouteInfo ClassifyRequest(const Request& req) {
       info.manifest = route == Route::kManifest;
       if (info.manifest) info.reference = arg;
       break;
-    case Route::kNone: break;
+    case Route::kNone:
+      break;
   }
   return info;
 }
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 void WriteError(Response& res, int status, const std::string& code, const std::string& message,
                 const std::string& detail_json) {
@@ -386,7 +389,8 @@ void RegistryApi::Manifest(const std::string& repo, const std::string& ref, Requ
   auto put = registry_->PutManifest(repo, ref, type, content);
   if (!put.ok()) return WriteStatus(res, put.status());
   res.status = 201;
-  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/manifests/" + put->digest.str());
+  res.headers.Set("Location",
+                  http::ExternalBaseUrl(req) + "/v2/" + repo + "/manifests/" + put->digest.str());
   res.headers.Set("Docker-Content-Digest", put->digest.str());
   if (put->subject) res.headers.Set("OCI-Subject", put->subject->str());
 }
@@ -470,7 +474,8 @@ void RegistryApi::UploadStart(const std::string& repo, Request& req, Response& r
       if (!mounted.ok()) return WriteStatus(res, mounted.status());
       if (*mounted) {
         res.status = 201;
-        res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+        res.headers.Set("Location",
+                        http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
         res.headers.Set("Docker-Content-Digest", digest->str());
         return;
       }
@@ -504,7 +509,8 @@ void RegistryApi::UploadStart(const std::string& repo, Request& req, Response& r
       return WriteStatus(res, done.status());
     }
     res.status = 201;
-    res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+    res.headers.Set("Location",
+                    http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
     res.headers.Set("Docker-Content-Digest", digest->str());
     return;
   }
@@ -579,7 +585,8 @@ void RegistryApi::Upload(const std::string& repo, const std::string& uuid, Reque
   auto done = registry_->CompleteUpload(repo, uuid, *digest);
   if (!done.ok()) return WriteStatus(res, done.status());
   res.status = 201;
-  res.headers.Set("Location", http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
+  res.headers.Set("Location",
+                  http::ExternalBaseUrl(req) + "/v2/" + repo + "/blobs/" + digest->str());
   res.headers.Set("Docker-Content-Digest", digest->str());
 }
 
