@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -57,6 +58,8 @@ struct Options {
   bool allow_remote = false;
   uint64_t max_push_bytes = 32ull << 30;
   bool quiet = false;
+  std::string gun;      // trust-get: the globally unique name whose TUF metadata is read
+  double untagged = 0;  // push-image: share of images pushed by digest, without a tag
 };
 
 // State every worker sees.
@@ -142,7 +145,8 @@ class Worker {
   bool GetManifest(const std::string& reference, uint64_t expected_size,
                    const std::string& expected_digest, std::string* body);
   // Pushes a new image of `layers` unique layers of `size` bytes, tagged `tag`, like a
-  // client: HEAD each blob, upload the missing, then PUT the manifest.
+  // client: HEAD each blob, upload the missing, then PUT the manifest (by its digest, so
+  // it stays untagged, when `tag` is empty).
   bool PushImage(int layers, uint64_t size, const std::string& tag, Image* out);
   bool PullImage(const std::string& reference, const Image& expected);
   bool DeleteManifest(const std::string& digest);
@@ -181,5 +185,9 @@ const std::vector<std::string>& ScenarioNames();
 // Runs everything: resolve, setup, workers, sampling, cleanup. Writes the report to stdout
 // and --json. Returns the process exit code.
 int RunBench(const Options& opt);
+
+// Set by main's SIGINT/SIGTERM handler: the run stops as if its time were up (operations in
+// flight finish), then cleans up and reports as usual.
+extern volatile std::sig_atomic_t g_interrupted;
 
 }  // namespace dtrb

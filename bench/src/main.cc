@@ -28,13 +28,15 @@ scenarios:
   mixed         pull-image or push-image, chosen at random with --read-ratio
   token         the auth round trip: GET /v2/ (401), GET the token realm, GET /v2/ with the
                 token; skipped when the registry has no token auth
+  trust-get     GET /v2/<--gun>/_trust/tuf/root.json and timestamp.json in turn (Notary v1
+                trust data, published beforehand); skipped when the GUN has none
 
 flags:
   --url URL            registry base URL, http:// or https:// (127.0.0.1/::1 only unless
                        --allow-remote)
   --scenario S         one of the scenarios above (--list prints them)
   --concurrency N      connections, one thread each (default 32 for ping, manifest-get,
-                       blob-head and token; 4 otherwise; at most 1024)
+                       blob-head, token and trust-get; 4 otherwise; at most 1024)
   --seconds T          measured time (default 10); operations in flight at the end finish
   --warmup T           run this long before measuring (default 0)
   --count N            stop after N operations in all
@@ -57,11 +59,17 @@ flags:
   --stream             with --chunked, send PATCH bodies with Transfer-Encoding: chunked
   --single-post        uploads as one POST ?digest= with the body
   --read-ratio R       mixed: share of reads, 0..1 (default 0.9)
+  --untagged R         push-image: push this share of the images (0..1) by digest, without
+                       a tag, so garbage collection has something to delete (default 0)
+  --gun GUN            trust-get: the Notary GUN to read, e.g. 127.0.0.1:5443/admin/app
   --verify             hash every body received and check it against its digest
   --timeout S          per socket operation (default 60)
   --max-push-bytes B   stop pushing after this much (default 32G)
   --no-cleanup         leave the seeded and pushed data in place
   --quiet              no human report (use with --json)
+
+SIGINT or SIGTERM ends the measured window early; the report is still written (a second
+one kills).
 
 exit status: 0 no errors, 1 some operations failed, 2 bad usage, 3 could not run,
 4 scenario does not apply to this registry (skipped).
@@ -114,10 +122,20 @@ int Usage(const std::string& why) {
   return 2;
 }
 
+void OnInterrupt(int) { dtrb::g_interrupted = 1; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  // The first SIGINT or SIGTERM ends the measured window early (the report is still
+  // written); SA_RESETHAND: a second one kills as usual.
+  struct sigaction sa {};
+  sa.sa_handler = OnInterrupt;
+  sa.sa_flags = SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
   dtrb::Options opt;
   int concurrency = 0;
   bool chunked = false, single_post = false;
@@ -175,6 +193,11 @@ int main(int argc, char** argv) {
       opt.ca_file = v;
     } else if (f == "--repo") {
       opt.repo = v;
+    } else if (f == "--gun") {
+      opt.gun = v;
+    } else if (f == "--untagged") {
+      if (!ParseDouble(v, &d) || !(d >= 0 && d <= 1)) return Usage("--untagged must be in [0, 1]");
+      opt.untagged = d;
     } else if (f == "--concurrency") {
       if (!ParseInt(v, &n) || n < 1 || n > 1024) return Usage("--concurrency must be 1..1024");
       concurrency = static_cast<int>(n);
@@ -230,8 +253,12 @@ int main(int argc, char** argv) {
     if (const char* p = std::getenv("DTR_BENCH_PASSWORD")) opt.password = p;
   }
   if (!opt.password.empty() && opt.user.empty()) return Usage("--password needs --user");
+  if (opt.scenario == "trust-get" && opt.gun.empty()) return Usage("trust-get needs --gun GUN");
+  if (opt.untagged > 0 && opt.scenario != "push-image")
+    return Usage("--untagged goes with push-image");
   bool small = opt.scenario == "ping" || opt.scenario == "manifest-get" ||
-               opt.scenario == "blob-head" || opt.scenario == "token";
+               opt.scenario == "blob-head" || opt.scenario == "token" ||
+               opt.scenario == "trust-get";
   opt.concurrency = concurrency > 0 ? concurrency : (small ? 32 : 4);
   return dtrb::RunBench(opt);
 }

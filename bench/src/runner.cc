@@ -15,6 +15,8 @@
 
 namespace dtrb {
 
+volatile std::sig_atomic_t g_interrupted = 0;
+
 namespace {
 
 using nlohmann::json;
@@ -201,12 +203,14 @@ int RunBench(const Options& opt_in) {
       {"read_ratio", opt.read_ratio},
       {"verify", opt.verify},
   };
+  if (opt.scenario == "trust-get") report["gun"] = opt.gun;
+  if (opt.untagged > 0) report["untagged"] = opt.untagged;
 
   // Setup, on one keep-alive connection, untimed.
   Worker seed(s, -1, false);
   std::string dtr_note;
-  bool dtr_repo =
-      opt.scenario != "ping" && opt.scenario != "token" && seed.CreateDtrRepository(&dtr_note);
+  bool dtr_repo = opt.scenario != "ping" && opt.scenario != "token" &&
+                  opt.scenario != "trust-get" && seed.CreateDtrRepository(&dtr_note);
   if (dtr_repo) report["dtr_repository_created"] = true;
   if (!dtr_note.empty()) report["dtr_repository_note"] = dtr_note;
   bool skip = false;
@@ -276,7 +280,11 @@ int RunBench(const Options& opt_in) {
   }
 
   // Sample the server (and ourselves) over the measured window.
+  auto check_interrupt = [&s] {
+    if (g_interrupted != 0 && !s.stop.load()) s.Stop("interrupted (SIGINT or SIGTERM)");
+  };
   while (finished.load() < n && Clock::now() < s.measure_start) {
+    check_interrupt();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ProcSample server_start = opt.pid != 0 ? SampleProcess(opt.pid) : ProcSample{};
@@ -284,6 +292,7 @@ int RunBench(const Options& opt_in) {
   uint64_t rss_peak = server_start.rss_bytes, rss_sum = server_start.rss_bytes, rss_n = 1;
   ProcSample server_end = server_start;
   while (finished.load() < n) {
+    check_interrupt();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (opt.pid != 0) {
       ProcSample p = SampleProcess(opt.pid);
@@ -381,13 +390,19 @@ int RunBench(const Options& opt_in) {
   if (!opt.quiet) {
     std::ostream& o = std::cout;
     auto ms = [](uint64_t ns) { return Fmt("%.3f ms", static_cast<double>(ns) / 1e6); };
-    o << "dtr-bench " << opt.scenario << " on " << opt.url << " (repository " << s.repo << ")\n";
+    o << "dtr-bench " << opt.scenario << " on " << opt.url;
+    if (opt.scenario == "trust-get") {
+      o << " (GUN " << opt.gun << ")\n";
+    } else {
+      o << " (repository " << s.repo << ")\n";
+    }
     o << "  setup        " << n << " connection" << (n == 1 ? "" : "s") << ", "
       << (opt.close ? "Connection: close (new connection per request)" : "keep-alive") << ", "
       << Fmt("%.1f s", opt.seconds);
     if (opt.warmup > 0) o << Fmt(" after %.1f s warm-up", opt.warmup);
     if (opt.count > 0) o << ", at most " << opt.count << " operations";
-    if (opt.scenario != "ping" && opt.scenario != "manifest-get" && opt.scenario != "token") {
+    if (opt.scenario != "ping" && opt.scenario != "manifest-get" && opt.scenario != "token" &&
+        opt.scenario != "trust-get") {
       o << ", size " << HumanBytes(opt.size);
     }
     if (opt.scenario == "push-image" || opt.scenario == "pull-image" || opt.scenario == "mixed") {
@@ -396,6 +411,7 @@ int RunBench(const Options& opt_in) {
     if (opt.scenario == "push-blob" || opt.scenario == "push-image" || opt.scenario == "mixed") {
       o << ", " << UploadModeName(opt.upload) << (opt.stream ? " streamed" : "") << " upload";
     }
+    if (opt.untagged > 0) o << Fmt(", %.0f%% untagged", 100 * opt.untagged);
     o << "\n";
     if (dtr_repo) o << "  repository   created through the DTR API (/api/v0/repositories)\n";
     if (!dtr_note.empty()) o << "  note         " << dtr_note << "\n";

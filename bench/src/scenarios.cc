@@ -1,4 +1,6 @@
 // The scenarios: what one operation is, and what each seeds first.
+#include <atomic>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -111,10 +113,21 @@ class PushImage : public Scenario {
     return Probe(w);
   }
   bool Op(Worker& w, size_t*) override {
-    return w.PushImage(w.s.opt.layers, w.s.opt.size, NewTag(w, n_++), nullptr);
+    uint64_t n = n_++;
+    // --untagged R: the m-th image of the run goes by digest when floor((m+1)R) > floor(mR),
+    // so of N images exactly floor(NR) are untagged, however they spread over the workers.
+    double r = w.s.opt.untagged;
+    bool untagged = false;
+    if (r > 0) {
+      auto m = static_cast<double>(images_.fetch_add(1));
+      untagged = std::floor((m + 1) * r) > std::floor(m * r);
+    }
+    return w.PushImage(w.s.opt.layers, w.s.opt.size, untagged ? std::string() : NewTag(w, n),
+                       nullptr);
   }
 
  private:
+  std::atomic<uint64_t> images_{0};
   static thread_local uint64_t n_;
 };
 thread_local uint64_t PushImage::n_ = 0;
@@ -233,12 +246,71 @@ class Token : public Scenario {
   Challenge challenge_;
 };
 
+// What a Notary v1 client reads on every `docker pull` with content trust: the GUN's
+// root.json and timestamp.json from the registry's trust endpoint, in alternation. Nothing
+// is seeded: the GUN must have been published (e.g. `notary init GUN && notary publish GUN`).
+class TrustGet : public Scenario {
+ public:
+  std::vector<std::string> Kinds() const override { return {"root", "timestamp"}; }
+  std::string Setup(Worker& w, bool* skip) override {
+    if (w.s.opt.gun.empty()) return "trust-get needs --gun GUN (a published Notary GUN)";
+    for (const char* role : {"root", "timestamp"}) {
+      Request req;
+      req.target = Target(w, role);
+      req.keep_body = true;
+      req.max_kept = 1 << 20;
+      Response resp;
+      if (!w.Send(std::string("GET ") + role + ".json", req, &resp, {200, 404})) {
+        return "the registry did not answer: " + w.last_error;
+      }
+      if (resp.status == 404) {
+        *skip = true;
+        return "no TUF " + std::string(role) + ".json for GUN " + w.s.opt.gun +
+               " (publish it with the notary client first)";
+      }
+      if (role[0] == 'r') root_size_ = resp.body.size();
+      if (nlohmann::json::parse(resp.body, nullptr, false).is_discarded()) {
+        return std::string(role) + ".json is not JSON";
+      }
+    }
+    return "";
+  }
+  bool Op(Worker& w, size_t* kind) override {
+    *kind = (n_++ % 2 == 0) ? 0 : 1;
+    Request req;
+    req.target = Target(w, *kind == 0 ? "root" : "timestamp");
+    if (!w.Send(*kind == 0 ? "GET root.json" : "GET timestamp.json", req, &w.scratch, {200})) {
+      return false;
+    }
+    // The timestamp is re-signed when it nears expiry, so only root.json's size is fixed.
+    if (*kind == 0 && w.scratch.body_bytes != root_size_) {
+      w.Fail("GET root.json: wrong size", std::to_string(w.scratch.body_bytes) + " bytes");
+      return false;
+    }
+    return true;
+  }
+
+ private:
+  static std::string Target(const Worker& w, const char* role) {
+    std::string t = w.s.prefix;
+    t += "/v2/";
+    t += w.s.opt.gun;
+    t += "/_trust/tuf/";
+    t += role;
+    t += ".json";
+    return t;
+  }
+  size_t root_size_ = 0;
+  static thread_local uint64_t n_;
+};
+thread_local uint64_t TrustGet::n_ = 0;
+
 }  // namespace
 
 const std::vector<std::string>& ScenarioNames() {
-  static const std::vector<std::string> kNames = {"ping",       "manifest-get", "blob-head",
-                                                  "blob-get",   "push-blob",    "push-image",
-                                                  "pull-image", "mixed",        "token"};
+  static const std::vector<std::string> kNames = {
+      "ping",       "manifest-get", "blob-head", "blob-get", "push-blob",
+      "push-image", "pull-image",   "mixed",     "token",    "trust-get"};
   return kNames;
 }
 
@@ -252,6 +324,7 @@ std::unique_ptr<Scenario> MakeScenario(const std::string& name, const Options&, 
   if (name == "pull-image") return std::make_unique<PullImage>();
   if (name == "mixed") return std::make_unique<Mixed>();
   if (name == "token") return std::make_unique<Token>();
+  if (name == "trust-get") return std::make_unique<TrustGet>();
   *err = "unknown scenario '" + name + "'";
   return nullptr;
 }

@@ -373,7 +373,7 @@ bool Worker::PushImage(int layers, uint64_t size, const std::string& tag, Image*
   };
   img.manifest = manifest.dump();
   img.manifest_digest = Sha256Digest(img.manifest);
-  if (!PutManifest(tag, img)) return false;
+  if (!PutManifest(tag.empty() ? img.manifest_digest : tag, img)) return false;
   if (out != nullptr) *out = std::move(img);
   return true;
 }
