@@ -120,6 +120,24 @@ lib_free_port() {
   lib_die "no free port found on 127.0.0.1 after 200 tries"
 }
 
+# lib_free_port_run N: a port p with p..p+N-1 all free on 127.0.0.1 (servers such as Swift
+# take several consecutive ports).
+lib_free_port_run() {
+  local n="$1" p i ok
+  for _ in $(seq 1 50); do
+    p="$(lib_free_port)"
+    ok=1
+    for ((i = 1; i < n; i++)); do
+      if lib_port_in_use $((p + i)); then ok=0; fi
+    done
+    if [ "$ok" = 1 ]; then
+      echo "$p"
+      return 0
+    fi
+  done
+  lib_die "no run of $n free ports on 127.0.0.1"
+}
+
 # lib_wait_http URL SECONDS [PID]: waits until URL answers (any HTTP status); fails if
 # PID exits first or SECONDS pass.
 lib_wait_http() {

@@ -99,13 +99,12 @@ SwappableDriver::SwappableDriver(std::unique_ptr<storage::BlobDriver> initial)
 
 void SwappableDriver::Swap(std::unique_ptr<storage::BlobDriver> next) {
   std::lock_guard lock(mu_);
-  retired_.push_back(std::move(current_));
-  current_ = std::move(next);
+  retired_.push_back(std::atomic_load(&current_));
+  std::atomic_store(&current_, std::shared_ptr<storage::BlobDriver>(std::move(next)));
 }
 
 std::shared_ptr<storage::BlobDriver> SwappableDriver::current() const {
-  std::lock_guard lock(mu_);
-  return current_;
+  return std::atomic_load(&current_);  // every storage call: no lock
 }
 
 }  // namespace dtr::app

@@ -74,8 +74,8 @@ class SwappableDriver : public storage::BlobDriver {
  private:
   std::shared_ptr<storage::BlobDriver> current() const;
 
-  mutable std::mutex mu_;
-  std::shared_ptr<storage::BlobDriver> current_;
+  std::mutex mu_;                                 // Swap against Swap
+  std::shared_ptr<storage::BlobDriver> current_;  // read and replaced atomically
   // Earlier backends: readers, writers and calls in flight may still use them.
   std::vector<std::shared_ptr<storage::BlobDriver>> retired_;
 };

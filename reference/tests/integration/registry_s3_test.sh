@@ -37,16 +37,7 @@ reset_skopeo_cache
 
 # ---------------------------------------------------------------- Swift
 swift_dir="$T/swift"
-port=""
-for _ in $(seq 1 50); do
-  p="$(lib_free_port)"
-  if ! lib_port_in_use $((p + 1)) && ! lib_port_in_use $((p + 2)) &&
-    ! lib_port_in_use $((p + 3)) && ! lib_port_in_use $((p + 4)); then
-    port="$p"
-    break
-  fi
-done
-[ -n "$port" ] || lib_die "no run of 5 free ports"
+port="$(lib_free_port_run 5)"  # proxy, object, container, account, memcached
 lib_on_exit "'$ci/stop-swift' '$swift_dir' >&2"
 start_swift() {
   SWIFT_BUCKETS="registry" "$ci/start-swift" "$swift_dir" "$port" >&2 ||

@@ -22,27 +22,10 @@ shift 2
 lib_init
 lib_require_tools curl
 
-# free_port_run N: a port p with p..p+N-1 all free.
-free_port_run() {
-  local n="$1" p i ok
-  for _ in $(seq 1 50); do
-    p="$(lib_free_port)"
-    ok=1
-    for ((i = 1; i < n; i++)); do
-      if lib_port_in_use $((p + i)); then ok=0; fi
-    done
-    if [ "$ok" = 1 ]; then
-      echo "$p"
-      return 0
-    fi
-  done
-  lib_die "no run of $n free ports on 127.0.0.1"
-}
-
 start_swift() { # LOCATION
   local dir="$LIB_TMP/swift" port n
   lib_require_tools swift-proxy-server swift-ring-builder memcached setfattr
-  port="$(free_port_run 5)"
+  port="$(lib_free_port_run 5)"
   lib_on_exit "'$ci/stop-swift' '$dir' >&2"
   local t0=$SECONDS
   if ! SWIFT_BUCKETS="dtr-suite" SWIFT_S3_LOCATION="$1" "$ci/start-swift" "$dir" "$port" >&2; then

@@ -18,19 +18,7 @@ lib_init
 lib_require_tools curl swift-proxy-server swift-ring-builder memcached setfattr
 
 # A port p with p..p+4 free (proxy, object, container, account, memcached).
-port=""
-for _ in $(seq 1 50); do
-  p="$(lib_free_port)"
-  ok=1
-  for ((i = 1; i < 5; i++)); do
-    if lib_port_in_use $((p + i)); then ok=0; fi
-  done
-  if [ "$ok" = 1 ]; then
-    port="$p"
-    break
-  fi
-done
-[ -n "$port" ] || lib_die "no run of 5 free ports on 127.0.0.1"
+port="$(lib_free_port_run 5)"
 
 dir="$LIB_TMP/swift"
 lib_on_exit "'$ci/stop-swift' '$dir' >&2"
