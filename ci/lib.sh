@@ -52,6 +52,8 @@ lib_run_cleanups() {
     eval "${LIB_CLEANUPS[$i]}"
   done
   if [ -n "$LIB_TMP" ] && [ -d "$LIB_TMP" ]; then
+    # The servers have stopped, so any leak report is written: one fails the script.
+    lib_sanitizer_reports "$LIB_TMP" || { [ "$rc" -ne 0 ] || rc=1; }
     if [ "$rc" -ne 0 ] || [ "$LIB_KEEP_TMP" = 1 ]; then
       lib_dump_logs
     fi
@@ -72,6 +74,21 @@ lib_dump_logs() {
     echo "----- last 40 lines of $f -----" >&2
     tail -n 40 "$f" >&2
   done
+}
+
+# lib_sanitizer_reports DIR: under the asan preset a server that hits a memory error, a leak
+# or undefined behaviour writes the report to its log (which only this script reads) and
+# may exit without anyone checking its status. Prints every report found in the files under
+# DIR (up to 20 MiB each) to stderr and returns 1 if there is one.
+lib_sanitizer_reports() {
+  local f status=0
+  while IFS= read -r -d '' f; do
+    grep -qaE '^==[0-9]+==ERROR: |^SUMMARY: [A-Za-z]+Sanitizer|: runtime error: ' "$f" || continue
+    echo "----- sanitizer report in $f -----" >&2
+    grep -aE -m 200 -A 60 '^==[0-9]+==(ERROR|WARNING): |: runtime error: ' "$f" | head -n 300 >&2
+    status=1
+  done < <(find "$1" -type f -size -20M -print0 2>/dev/null)
+  return "$status"
 }
 
 # lib_init: a private temp dir in $LIB_TMP and the exit trap.
@@ -209,33 +226,38 @@ lib_watchdog() {
 # DIR/data ARGS...` with its stderr in DIR/dtr.log and its pid in DIR/dtr.pid; returns
 # once /v2/ answers. Sets LIB_PORT and LIB_PID. Retries on another port if bind fails.
 # Fails the script if it does not start; lib_try_start_dtr returns 1 instead.
+# LIB_DTR_CMD runs another command than serve (registry, api, notary, front: one component
+# alone), LIB_DTR_DATA another data directory (components share one) and LIB_DTR_PORT a
+# given port (a component restarted where the front expects it).
 lib_start_dtr() {
   lib_try_start_dtr "$@" || lib_die "dtr serve did not start (its log is above)"
 }
 
 lib_try_start_dtr() {
-  local bin="$1" dir="$2" port pid rc
+  local bin="$1" dir="$2" port pid rc cmd="${LIB_DTR_CMD:-serve}" data
   shift 2
   [ -x "$bin" ] || lib_die "dtr binary not found or not executable: $bin"
   mkdir -p "$dir"
+  data="${LIB_DTR_DATA:-$dir/data}"
   for _ in 1 2 3; do
-    port="$(lib_free_port)"
-    "$bin" serve --listen "127.0.0.1:$port" --data "$dir/data" "$@" \
+    port="${LIB_DTR_PORT:-$(lib_free_port)}"
+    "$bin" "$cmd" --listen "127.0.0.1:$port" --data "$data" "$@" \
       </dev/null >>"$dir/dtr.log" 2>&1 &
     pid=$!
     echo "$pid" >"$dir/dtr.pid"
-    lib_on_exit "lib_stop_pid $pid '$dir/data'"
-    lib_watchdog "$pid" "$dir/data"
+    lib_on_exit "lib_stop_pid $pid '$data'"
+    lib_watchdog "$pid" "$data"
     rc=0
     lib_wait_http "http://127.0.0.1:$port/v2/" 30 "$pid" || rc=$?
     if [ "$rc" -eq 0 ]; then
       LIB_PORT="$port"
       LIB_PID="$pid"
       echo "$port" >"$dir/dtr.port"
-      lib_log "dtr serve (pid $pid) ready on 127.0.0.1:$port, data $dir/data"
+      echo "$data" >"$dir/dtr.data"
+      lib_log "dtr $cmd (pid $pid) ready on 127.0.0.1:$port, data $data"
       return 0
     fi
-    lib_stop_pid "$pid" "$dir/data" 5 || true
+    lib_stop_pid "$pid" "$data" 5 || true
     rm -f "$dir/dtr.pid"
     if [ "$rc" -eq 2 ] && grep -qi 'in use' "$dir/dtr.log"; then
       lib_log "port $port taken meanwhile; retrying"
@@ -252,12 +274,14 @@ lib_try_start_dtr() {
 # lib_stop_dtr DIR: SIGTERM (a clean shutdown) to the dtr started in DIR; fails if it
 # does not exit by itself within 20 s.
 lib_stop_dtr() {
-  local dir="$1" pid
+  local dir="$1" pid data
   [ -f "$dir/dtr.pid" ] || return 0
   pid="$(cat "$dir/dtr.pid")"
+  data="$(cat "$dir/dtr.data" 2>/dev/null || echo "$dir/data")"
   rm -f "$dir/dtr.pid"
-  lib_stop_pid "$pid" "$dir/data" 20 || lib_die "dtr serve (pid $pid) ignored SIGTERM for 20 s"
-  lib_log "dtr serve (pid $pid) stopped"
+  lib_stop_pid "$pid" "$data" 20 || lib_die "dtr (pid $pid) ignored SIGTERM for 20 s"
+  lib_pid_is "$pid" "$data" && lib_die "dtr (pid $pid) still runs after lib_stop_dtr"
+  lib_log "dtr (pid $pid) stopped"
 }
 
 # lib_start_distribution DIR: CNCF distribution (Debian's docker-registry) on a free port

@@ -115,9 +115,27 @@ Result<Principal> Authenticator::Login(const std::string& user, const std::strin
 }
 
 Result<Principal> Authenticator::VerifyBearer(const std::string& token) {
+  // Read before the account is: a change after this point makes the entry stale.
+  uint64_t version = identity_->AccountsVersion();
+  auto now = std::chrono::steady_clock::now();
   auth::VerifyOptions opt;
   opt.issuer = config_.issuer;
   opt.audience = config_.service;
+  int64_t unix_now =
+      std::chrono::duration_cast<std::chrono::seconds>(opt.now.time_since_epoch()).count();
+  {
+    std::lock_guard lock(bearer_mu_);
+    auto it = bearers_.find(token);
+    if (it != bearers_.end()) {
+      const VerifiedBearer& v = it->second;
+      // The same expiry rule as auth::Verify, so a remembered token ends when it would.
+      if (now - v.verified_at < config_.bearer_cache_ttl && v.accounts_version == version &&
+          v.exp > unix_now - opt.leeway.count()) {
+        return v.principal;
+      }
+      bearers_.erase(it);
+    }
+  }
   auto claims = auth::Verify(token, key_->public_key(), opt);
   if (!claims.ok()) return Unauthenticated("invalid bearer token: " + claims.status().message());
   if (claims->value("typ", "") == "refresh") {
@@ -138,6 +156,10 @@ Result<Principal> Authenticator::VerifyBearer(const std::string& token) {
     auto& set = p.token_access[ra.type + ":" + ra.name];
     set.insert(ra.actions.begin(), ra.actions.end());
   }
+  int64_t exp = auth::NumericDate((*claims)["exp"]).value_or(0);  // Verify required it
+  std::lock_guard lock(bearer_mu_);
+  if (bearers_.size() >= 10000) bearers_.clear();  // bounded memory under a flood of tokens
+  bearers_[token] = VerifiedBearer{p, exp, now, version};
   return p;
 }
 

@@ -2,7 +2,10 @@
 // password or an API token; bearer credentials are JWTs from our token service, verified
 // on every request (signature, expiry, issuer, audience; ES256 only). Failed logins are
 // rate-limited per user and per address, and a verified password is remembered briefly so
-// the slow hash is not paid on every request.
+// the slow hash is not paid on every request. A verified bearer token is remembered for a
+// second (never past its expiry, and forgotten when an account changes): a client sends one
+// token on many requests, and an ECDSA verification plus an account read on each would cost
+// more than serving a manifest.
 #pragma once
 
 #include <chrono>
@@ -26,6 +29,10 @@ struct AuthConfig {
   int max_failures = 10;  // per user and per address, in `failure_window`
   std::chrono::seconds failure_window{60};
   std::chrono::seconds password_cache_ttl{60};
+  // How long a verified bearer token's principal is reused without checking its signature
+  // and reading its account again. In this process an account change is seen at once (the
+  // store's accounts version); another process's change within this time.
+  std::chrono::milliseconds bearer_cache_ttl{1000};
 };
 
 class Authenticator {
@@ -61,6 +68,15 @@ class Authenticator {
   };
   std::unordered_map<std::string, Failures> failures_;
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> verified_;
+
+  struct VerifiedBearer {
+    Principal principal;
+    int64_t exp = 0;  // the token's exp claim (unix seconds)
+    std::chrono::steady_clock::time_point verified_at;
+    uint64_t accounts_version = 0;
+  };
+  std::mutex bearer_mu_;
+  std::unordered_map<std::string, VerifiedBearer> bearers_;  // by the token itself
 };
 
 }  // namespace dtr::access

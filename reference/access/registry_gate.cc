@@ -1,6 +1,7 @@
 #include "access/registry_gate.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <nlohmann/json.hpp>
 
@@ -164,9 +165,9 @@ bool RegistryGate::Before(http::Request& req, http::Response& res, const Princip
   return true;
 }
 
-void RegistryGate::Record(const Principal& who, const std::string& type,
-                          const std::string& object_type, const std::string& object_name,
-                          const std::string& repo, const std::string& content_json) {
+meta::Event RegistryGate::EventOf(const Principal& who, const std::string& type,
+                                  const std::string& object_type, const std::string& object_name,
+                                  const std::string& repo, const std::string& content_json) {
   meta::Event e;
   e.actor = who.name();
   e.actor_type = who.anonymous() ? "anonymous" : "user";
@@ -175,6 +176,16 @@ void RegistryGate::Record(const Principal& who, const std::string& type,
   e.object_name = object_name;
   e.object_content = content_json;
   e.repository = repo;
+  return e;
+}
+
+void RegistryGate::Record(const Principal& who, const std::string& type,
+                          const std::string& object_type, const std::string& object_name,
+                          const std::string& repo, const std::string& content_json) {
+  // Pulls queued before this event are stored first, so event ids keep the order requests
+  // were answered in.
+  pulls_->Flush();
+  meta::Event e = EventOf(who, type, object_type, object_name, repo, content_json);
   if (Status s = identity_->AddEvent(&e); !s.ok()) {
     log::Warn("event not recorded: " + s.message());
     return;
@@ -192,9 +203,13 @@ void RegistryGate::After(const http::Request& req, const http::Response& res, co
   std::string object =
       tag ? name.full() + ":" + route.reference : name.full() + "@" + route.reference;
   if (req.method == "GET" && res.status == 200) {
-    identity_->CountPull(name.ns, name.name);
-    Record(who, "GET", tag ? "TAG" : "MANIFEST", object, name.full(),
-           json{{"digest", digest}}.dump());
+    meta::PullRecord pull{name.ns, name.name,
+                          EventOf(who, "GET", tag ? "TAG" : "MANIFEST", object, name.full(),
+                                  json{{"digest", digest}}.dump())};
+    pull.event.published_at = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();  // when it was answered, not when stored
+    pulls_->Add(std::move(pull));
   } else if (req.method == "PUT" && res.status == 201) {
     identity_->CountPush(name.ns, name.name);
     Record(who, "CREATE", tag ? "TAG" : "MANIFEST", object, name.full(),

@@ -3,14 +3,16 @@
 // realm or 403, creates repositories on push when allowed, drops mounts from repositories
 // the caller cannot read, and enforces immutable tags and read-only mode. After a request
 // succeeds it records the event (and tells the event hook), counts pulls and pushes, and has
-// the tag limit applied.
+// the tag limit applied; pulls are recorded in the background, in batches.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "access/authenticator.h"
 #include "access/policy.h"
+#include "access/pull_recorder.h"
 #include "http/message.h"
 #include "meta/identity_store.h"
 #include "registry/api.h"
@@ -31,7 +33,10 @@ class RegistryGate {
         policy_(policy),
         auth_(auth),
         registry_(registry),
-        settings_(std::move(settings)) {}
+        settings_(std::move(settings)),
+        pulls_(std::make_unique<PullRecorder>(identity, [this](const meta::Event& e) {
+          if (on_event_) on_event_(e);
+        })) {}
 
   // True when the request may proceed (possibly modified); otherwise `res` holds the answer.
   bool Before(http::Request& req, http::Response& res, const Principal& who,
@@ -39,6 +44,11 @@ class RegistryGate {
   void After(const http::Request& req, const http::Response& res, const Principal& who,
              const registry::RouteInfo& route);
 
+  // Pulls are counted and recorded in the background (PullRecorder): FlushPulls returns once
+  // every pull answered so far is stored; StopPulls stores the rest and ends the worker
+  // (before what the event hook reaches goes away).
+  void FlushPulls() { pulls_->Flush(); }
+  void StopPulls() { pulls_->Stop(); }
   // Whether the caller may see `repo` in the catalog.
   bool CanList(const Principal& who, const std::string& repo);
 
@@ -60,6 +70,9 @@ class RegistryGate {
   std::string DenialReason(const Principal& who, const RepoName& name,
                            const registry::RouteInfo& route, const std::string& action);
   Status EnsureRepositoryRecord(const Principal& who, const RepoName& name);
+  static meta::Event EventOf(const Principal& who, const std::string& type,
+                             const std::string& object_type, const std::string& object_name,
+                             const std::string& repo, const std::string& content_json);
   void Record(const Principal& who, const std::string& type, const std::string& object_type,
               const std::string& object_name, const std::string& repo,
               const std::string& content_json);
@@ -71,6 +84,7 @@ class RegistryGate {
   std::function<GateSettings()> settings_;
   std::function<void(const meta::Event&)> on_event_;
   std::function<void(const RepoName&)> apply_tag_limit_;
+  std::unique_ptr<PullRecorder> pulls_;  // last: its worker calls on_event_
 };
 
 }  // namespace dtr::access

@@ -23,6 +23,37 @@ namespace {
 const char* kCleanShutdownKey = "registry.clean_shutdown";
 const char* kStorageSettingsKey = "registry.storage";
 
+// A component's /_ping, as the front's health check of it.
+Status UpstreamHealth(proxy::Forwarder& f, const std::string& name, const std::string& addr) {
+  http::Request req;
+  req.method = "GET";
+  req.target = req.path = "/_ping";
+  req.headers.Set("Host", addr);
+  req.remote_addr = "127.0.0.1";
+  http::Response res;
+  f.Forward(req, res);
+  if (res.status == 200) return Status::Ok();
+  std::string body = res.body;
+  if (res.stream) {
+    struct Collect : http::BodyWriter {
+      std::string* out;
+      explicit Collect(std::string* o) : out(o) {}
+      bool Write(const char* data, size_t n) override {
+        if (out->size() + n > 65536) return false;
+        out->append(data, n);
+        return true;
+      }
+    } collect(&body);
+    res.stream(collect);
+  }
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  std::string why = j.is_object() && j.contains("Error") && j["Error"].is_string()
+                        ? j["Error"].get<std::string>()
+                        : body.substr(0, 200);
+  return Status(Code::kUnavailable, name + " at " + addr + " is unhealthy (" +
+                                        std::to_string(res.status) + "): " + why);
+}
+
 void RenderProtocolError(int status, const std::string& message, http::Response& res) {
   registry::WriteError(res, status, status == 413 || status == 431 ? "SIZE_INVALID" : "UNSUPPORTED",
                        message);
@@ -37,6 +68,7 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   using storage::MakeDirs;
   if (Status s = MakeDirs(settings.data_dir); !s.ok()) return s;
   if (Status s = app->OpenFront(); !s.ok()) return s;
+  if (settings.role == "front") return app;  // only the CA, health and the forwarders
   auto meta = meta::SqliteMetaStore::Open(settings.data_dir + "/meta.db");
   if (!meta.ok()) return meta.status();
   app->meta_ = std::move(meta.value());
@@ -51,6 +83,7 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
                         applied.status().message() + ")");
     }
     app->settings_ = std::move(*applied);
+    app->followed_storage_ = **stored_storage;
     log::Info("storage: " + app->settings_.storage_driver +
               ", as set through /api/v0/admin/settings/registry/simple (it overrides --config)");
   }
@@ -69,7 +102,10 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   app->registry_ = std::make_unique<registry::Registry>(app->driver_.get(), app->meta_.get(), ro);
   app->api_ = std::make_unique<registry::RegistryApi>(app->registry_.get());
 
-  auto clean = app->meta_->GetState(kCleanShutdownKey);
+  // The index belongs to the process that serves writes; the other components read it.
+  auto clean = settings.OwnsIndex()
+                   ? app->meta_->GetState(kCleanShutdownKey)
+                   : Result<std::optional<std::string>>(std::optional<std::string>("1"));
   if (!clean.ok()) return clean.status();
   if (!clean->has_value() || **clean != "1") {
     log::Info(clean->has_value() ? "previous run did not shut down cleanly; rebuilding the index"
@@ -79,7 +115,9 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
     log::Info("indexed " + std::to_string(repos) + " repositories, " + std::to_string(manifests) +
               " manifests, " + std::to_string(tags) + " tags");
   }
-  if (Status s = app->meta_->SetState(kCleanShutdownKey, "0"); !s.ok()) return s;
+  if (settings.OwnsIndex()) {
+    if (Status s = app->meta_->SetState(kCleanShutdownKey, "0"); !s.ok()) return s;
+  }
 
   auto identity = meta::SqliteIdentityStore::Open(&app->meta_->db());
   if (!identity.ok()) return identity.status();
@@ -119,6 +157,16 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   }
   jobs::RunnerOptions ro_jobs;
   ro_jobs.worker_id = replica_id;
+  if (settings.role == "registry") {
+    ro_jobs.claim = {"onlinegc", "gc", "onlinegc_blobs"};  // GC runs beside the writes
+    ro_jobs.worker_id = replica_id + "-registry";
+  } else if (settings.role == "jobrunner") {
+    // Each jobrunner process is its own worker (a dead one is noticed by its heartbeat).
+    std::string suffix = auth::RandomToken(3);
+    for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    ro_jobs.worker_id = replica_id + "-jobrunner-" + suffix;
+    ro_jobs.leave = {"onlinegc", "gc", "onlinegc_blobs"};
+  }
   app->runner_ = std::make_unique<jobs::Runner>(app->job_store_.get(), ro_jobs);
   app->RegisterJobActions();
   App* self = app.get();
@@ -138,13 +186,18 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   app->gate_->SetHooks(
       [automation_ptr](const meta::Event& e) { automation_ptr->OnEvent(e); },
       [automation_ptr](const access::RepoName& r) { automation_ptr->ApplyTagLimit(r); });
-  if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
+  // Accounts are the API's (enzi's): it creates the first admin, once, wherever it runs.
+  if (settings.role == "all" || settings.role == "api") {
+    if (Status s = app->BootstrapAdmin(); !s.ok()) return s;
+  }
   app->none_admin_ = meta::Account{"", "admin", "", false, true, true, "", 0};
   if (auto admin = app->identity_->GetAccount("admin");
       admin.ok() && admin->has_value() && (*admin)->is_admin) {
     app->none_admin_ = **admin;  // --auth none acts as the real admin account
   }
-  if (Status s = app->AdoptRepositories(); !s.ok()) return s;
+  if (settings.OwnsIndex()) {
+    if (Status s = app->AdoptRepositories(); !s.ok()) return s;
+  }
   if (Status s = app->OpenTrust(); !s.ok()) return s;
   app->OpenApi();
   return app;
@@ -255,6 +308,7 @@ Status App::PutStorage(const std::string& json_text) {
   if (Status s = meta_->SetState(kStorageSettingsKey, StorageSettingsJson(*next, false)); !s.ok()) {
     return s;
   }
+  followed_storage_ = StorageSettingsJson(*next, false);
   swappable_->Swap(std::move(*driver));
   settings_.storage_driver = next->storage_driver;
   settings_.storage_params = next->storage_params;
@@ -407,6 +461,7 @@ Status App::OpenFront() {
   auto ca = proxy::CertificateAuthority::LoadOrCreate(settings_.data_dir + "/ca");
   if (!ca.ok()) return ca.status();
   ca_ = std::make_unique<proxy::CertificateAuthority>(std::move(ca.value()));
+  if (settings_.role == "front") return OpenUpstreams();
   std::vector<proxy::HealthCheck> checks = {
       {"storage", [this]() -> Status { return driver_->Stat("/").status(); }},
       {"metadata", [this]() -> Status { return meta_->GetState(kCleanShutdownKey).status(); }},
@@ -418,6 +473,37 @@ Status App::OpenFront() {
          }
          return Status::Ok();
        }}};
+  front_ = std::make_unique<proxy::Front>(std::move(checks), ca_->cert_pem());
+  return Status::Ok();
+}
+
+// The front alone (`dtr front`): a forwarder per component, and health that is theirs.
+Status App::OpenUpstreams() {
+  struct Named {
+    const char* name;
+    const std::string* addr;
+    std::unique_ptr<proxy::Forwarder>* forwarder;
+  };
+  std::vector<proxy::HealthCheck> checks;
+  for (Named n : {Named{"registry", &settings_.upstream_registry, &to_registry_},
+                  Named{"api", &settings_.upstream_api, &to_api_},
+                  Named{"notary", &settings_.upstream_notary, &to_notary_}}) {
+    if (n.addr->empty()) {
+      return InvalidArgument(std::string("dtr front needs --") + n.name + " HOST:PORT (where dtr " +
+                             n.name + " listens)");
+    }
+    std::string host;
+    int port;
+    if (Status s = SplitHostPort(*n.addr, &host, &port); !s.ok()) {
+      return InvalidArgument(std::string("--") + n.name + ": " + s.message());
+    }
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    *n.forwarder = std::make_unique<proxy::Forwarder>(n.name, host, port);
+    proxy::Forwarder* f = n.forwarder->get();
+    checks.push_back({n.name, [f, name = std::string(n.name), addr = *n.addr]() -> Status {
+                        return UpstreamHealth(*f, name, addr);
+                      }});
+  }
   front_ = std::make_unique<proxy::Front>(std::move(checks), ca_->cert_pem());
   return Status::Ok();
 }
@@ -465,9 +551,6 @@ Status App::ReloadTls() {
 int App::tls_port() const { return tls_server_ ? tls_server_->port() : 0; }
 
 Status App::Start() {
-  std::string host;
-  int port;
-  if (Status s = SplitHostPort(settings_.listen, &host, &port); !s.ok()) return s;
   http::ServerOptions opt;
   opt.workers = settings_.workers;
   opt.error_renderer = RenderProtocolError;
@@ -483,15 +566,23 @@ Status App::Start() {
               " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)) +
               (req.tls ? " tls" : ""));
   };
-  server_ = std::make_unique<http::Server>(
-      opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
-  if (Status s = server_->Start(host, port); !s.ok()) return s;
-  front_->AddListener("http", &server_->stats());
+  if (!settings_.listen.empty()) {  // a jobrunner may have no listener
+    std::string host;
+    int port;
+    if (Status s = SplitHostPort(settings_.listen, &host, &port); !s.ok()) return s;
+    server_ = std::make_unique<http::Server>(
+        opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
+    if (Status s = server_->Start(host, port); !s.ok()) return s;
+    front_->AddListener("http", &server_->stats());
+  }
   if (!settings_.tls_listen.empty()) {
     if (Status s = StartTls(opt); !s.ok()) return s;
   }
+  if (settings_.role == "front") return Status::Ok();
   background_ = std::thread([this] { BackgroundLoop(); });
-  runner_->Start();
+  // The API and Notary submit jobs; workers run them.
+  const std::string& role = settings_.role;
+  if (role == "all" || role == "registry" || role == "jobrunner") runner_->Start();
   return Status::Ok();
 }
 
@@ -506,32 +597,111 @@ void App::Stop() {
   bg_cv_.notify_all();
   if (server_) server_->Stop();
   if (tls_server_) tls_server_->Stop();
+  if (gate_) gate_->StopPulls();  // stores the last pulls while the event hook's target lives
   if (runner_) runner_->Stop();
   if (background_.joinable()) background_.join();
-  if (meta_) meta_->SetState(kCleanShutdownKey, "1");
+  if (meta_ && settings_.OwnsIndex()) meta_->SetState(kCleanShutdownKey, "1");
 }
 
 void App::BackgroundLoop() {
+  // A component alone follows the storage backend the registry switches to (the API deletes
+  // tags, the jobrunner prunes them: on the backend the registry writes).
+  bool follow_storage = settings_.role != "all";
+  auto next_purge = std::chrono::steady_clock::now() + settings_.upload_purge_interval;
   std::unique_lock lock(bg_mu_);
   while (!stopping_) {
-    if (bg_cv_.wait_for(lock, settings_.upload_purge_interval, [&] { return stopping_; })) break;
-    if (!settings_.upload_purging) continue;
+    auto wake =
+        follow_storage
+            ? std::min(next_purge, std::chrono::steady_clock::now() + std::chrono::seconds(2))
+            : next_purge;
+    if (bg_cv_.wait_until(lock, wake, [&] { return stopping_; })) break;
     lock.unlock();
-    size_t n = registry_->PurgeExpiredUploads();
-    if (n > 0) log::Info("purged " + std::to_string(n) + " expired upload sessions");
+    if (follow_storage) FollowStorage();
+    if (std::chrono::steady_clock::now() >= next_purge) {
+      next_purge = std::chrono::steady_clock::now() + settings_.upload_purge_interval;
+      // Upload sessions live with the registry.
+      if (settings_.upload_purging && settings_.OwnsIndex()) {
+        size_t n = registry_->PurgeExpiredUploads();
+        if (n > 0) log::Info("purged " + std::to_string(n) + " expired upload sessions");
+      }
+    }
     lock.lock();
   }
+}
+
+void App::FollowStorage() {
+  auto stored = meta_->GetState(kStorageSettingsKey);
+  if (!stored.ok() || !stored->has_value()) return;
+  std::lock_guard lock(storage_mu_);
+  if (**stored == followed_storage_) return;
+  auto next = ApplyStorageJson(settings_, **stored);
+  if (!next.ok()) {
+    log::Warn("storage settings changed but are unusable here: " + next.status().message());
+    followed_storage_ = **stored;
+    return;
+  }
+  auto driver =
+      storage::CreateDriver(next->storage_driver, next->storage_params, settings_.data_dir);
+  if (!driver.ok()) {
+    log::Warn("storage settings changed but the backend cannot be opened here (will retry): " +
+              driver.status().message());
+    return;
+  }
+  followed_storage_ = **stored;
+  swappable_->Swap(std::move(*driver));
+  settings_.storage_driver = next->storage_driver;
+  settings_.storage_params = next->storage_params;
+  log::Info("storage switched to " + settings_.storage_driver + ", as the registry did");
+}
+
+App::Component App::ComponentOf(const http::Request& req) {
+  // Notary's endpoints live under /v2/ but are not the registry's.
+  if (notary::IsTrustPath(req.path)) return Component::kNotary;
+  if (req.path == "/v2" || req.path.rfind("/v2/", 0) == 0) return Component::kRegistry;
+  // The storage backend is the registry's: it switches it (and the others follow).
+  if (req.path.rfind("/api/v0/admin/settings/registry", 0) == 0) return Component::kRegistry;
+  return Component::kApi;
+}
+
+bool App::Serves(Component c) const {
+  const std::string& role = settings_.role;
+  if (role == "all") return true;
+  switch (c) {
+    case Component::kRegistry:
+      return role == "registry";
+    case Component::kNotary:
+      return role == "notary";
+    case Component::kApi:
+      return role == "api";
+  }
+  return false;
 }
 
 void App::Handle(http::Request& req, http::Response& res) {
   auto in_flight = front_->Track(req);
   if (front_->Handle(req, res)) return;  // health, /ca, /metrics, /nginx_status
-  // Notary's endpoints live under /v2/ but are not the registry's: they go first.
-  if (trust_ && notary::IsTrustPath(req.path)) {
+  Component component = ComponentOf(req);
+  if (settings_.role == "front") {
+    proxy::Forwarder* to = component == Component::kRegistry ? to_registry_.get()
+                           : component == Component::kNotary ? to_notary_.get()
+                                                             : to_api_.get();
+    to->Forward(req, res);
+    return;
+  }
+  if (!Serves(component)) {
+    const char* name = component == Component::kRegistry ? "registry"
+                       : component == Component::kNotary ? "notary"
+                                                         : "api";
+    registry::WriteError(res, 404, "NOT_FOUND",
+                         req.path + " belongs to the " + name + " component; this process runs " +
+                             settings_.role + " (dtr front routes each path to its component)");
+    return;
+  }
+  if (trust_ && component == Component::kNotary) {
     trust_->Handle(req, res);
     return;
   }
-  bool v2 = req.path == "/v2" || req.path.rfind("/v2/", 0) == 0;
+  bool v2 = component == Component::kRegistry && req.path.rfind("/v2", 0) == 0;
   if (v2 && !auth_enabled()) {
     api_->Handle(req, res);
     return;
@@ -569,6 +739,9 @@ void App::Handle(http::Request& req, http::Response& res) {
     gate_->After(req, res, who, route);
     return;
   }
+  // The API reads what pulls recorded (events, pull counts): let it see every pull answered
+  // before this request.
+  gate_->FlushPulls();
   if (jobs_api_->Handle(req, res, who)) return;
   if (automation_->Handle(req, res, who)) return;  // before the general /api/v0 routes
   if (dtr_api_->Handle(req, res, who)) return;

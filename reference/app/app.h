@@ -31,6 +31,7 @@
 #include "notary/signer/local_signer.h"
 #include "notary/signer/remote_signer.h"
 #include "proxy/ca.h"
+#include "proxy/forwarder.h"
 #include "proxy/front.h"
 #include "registry/api.h"
 #include "registry/registry.h"
@@ -69,7 +70,13 @@ class App {
 
  private:
   App() = default;
+  // Which component a request belongs to, and whether this process runs it (Settings::role).
+  enum class Component { kRegistry, kNotary, kApi };
+  static Component ComponentOf(const http::Request& req);
+  bool Serves(Component c) const;
   void BackgroundLoop();
+  void FollowStorage();
+  Status OpenUpstreams();
   Status BootstrapAdmin();
   Status AdoptRepositories();
   Status OpenFront();
@@ -88,6 +95,7 @@ class App {
   std::unique_ptr<storage::BlobDriver> driver_;
   SwappableDriver* swappable_ = nullptr;  // inside driver_: the backend can change
   std::mutex storage_mu_;                 // settings_'s storage fields, PutStorage
+  std::string followed_storage_;          // the stored storage settings last applied
   std::unique_ptr<meta::SqliteMetaStore> meta_;
   std::unique_ptr<registry::Registry> registry_;
   std::unique_ptr<registry::RegistryApi> api_;
@@ -111,6 +119,8 @@ class App {
   meta::Account none_admin_;  // who every caller is with --auth none  // /api/v0 and /enzi/v0
   std::mutex gc_mu_;          // one garbage collection at a time
   std::string gc_holder_;
+  // `dtr front`: where each component listens.
+  std::unique_ptr<proxy::Forwarder> to_registry_, to_api_, to_notary_;
   std::unique_ptr<http::Server> server_;
   std::shared_ptr<http::TlsContext> tls_;
   std::unique_ptr<http::Server> tls_server_;

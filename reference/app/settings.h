@@ -40,6 +40,20 @@ struct Settings {
   std::string tls_cert, tls_key;  // http.tls.certificate, http.tls.key
   std::string client_ca;          // http.tls.clientcas: client certificates map to users
 
+  // Which DTR component this process is. `dtr serve` runs all of them in one process; each
+  // can also run alone on a shared data directory (SQLite in WAL mode, the same storage),
+  // with `dtr front` routing one host and port to them:
+  //   registry   /v2/ (without trust), the storage settings API, online GC jobs; it owns
+  //              the index (rebuilt after an unclean stop) and upload sessions
+  //   api        /api/v0, /enzi/v0, /auth/token and the UI; creates the first admin
+  //   notary     /v2/<gun>/_trust/ (Notary server)
+  //   jobrunner  a job worker for every action but online GC (which runs beside the writes
+  //              it must not race: in the registry); HTTP only for health, when --listen
+  //   front      no component: routes to the upstreams below
+  std::string role = "all";
+  std::string upstream_registry, upstream_api, upstream_notary;  // HOST:PORT, for front
+  bool OwnsIndex() const { return role == "all" || role == "registry"; }
+
   // Where blobs live for the filesystem driver: rootdirectory, or <data>/storage.
   std::string FilesystemRoot() const;
 };

@@ -51,25 +51,6 @@ std::string Printable(std::string_view s) {
   return out;
 }
 
-// A NumericDate (RFC 7519 section 2): seconds since the epoch, possibly fractional.
-std::optional<int64_t> NumericDate(const json& j) {
-  if (j.is_number_unsigned()) {
-    auto v = j.get<uint64_t>();
-    return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
-               ? std::numeric_limits<int64_t>::max()
-               : static_cast<int64_t>(v);
-  }
-  if (j.is_number_integer()) return j.get<int64_t>();
-  if (j.is_number_float()) {
-    double d = j.get<double>();
-    if (!std::isfinite(d)) return std::nullopt;
-    if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
-    if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
-    return static_cast<int64_t>(std::floor(d));
-  }
-  return std::nullopt;
-}
-
 Status CheckHeader(const json& header, const PublicKey& key) {
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string()) return Invalid("header has no alg");
@@ -121,6 +102,24 @@ Status CheckClaims(const json& claims, const VerifyOptions& options) {
 }
 
 }  // namespace
+
+std::optional<int64_t> NumericDate(const json& j) {
+  if (j.is_number_unsigned()) {
+    auto v = j.get<uint64_t>();
+    return v > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())
+               ? std::numeric_limits<int64_t>::max()
+               : static_cast<int64_t>(v);
+  }
+  if (j.is_number_integer()) return j.get<int64_t>();
+  if (j.is_number_float()) {
+    double d = j.get<double>();
+    if (!std::isfinite(d)) return std::nullopt;
+    if (d >= 9.2e18) return std::numeric_limits<int64_t>::max();
+    if (d <= -9.2e18) return std::numeric_limits<int64_t>::min();
+    return static_cast<int64_t>(std::floor(d));
+  }
+  return std::nullopt;
+}
 
 Result<std::string> Sign(const SigningKey& key, const nlohmann::json& claims) {
   if (!claims.is_object()) return InvalidArgument("JWT claims must be a JSON object");

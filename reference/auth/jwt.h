@@ -7,6 +7,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,10 @@ struct VerifyOptions {
 // the expected `iss` and `aud`, and is valid at `now` (`exp` required, `nbf` optional).
 // Otherwise kInvalidArgument with a message naming the check that failed; messages never
 // contain the token or its signature.
+// A NumericDate claim (RFC 7519 section 2: seconds since the epoch, possibly fractional) as
+// whole seconds, clamped to int64; nullopt when it is not a finite number.
+std::optional<int64_t> NumericDate(const nlohmann::json& j);
+
 Result<nlohmann::json> Verify(std::string_view token, const PublicKey& key,
                               const VerifyOptions& options);
 

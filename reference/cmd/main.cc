@@ -23,7 +23,14 @@ namespace {
 const char* kUsage = R"(usage: dtr <command> [flags]
 
 commands:
-  serve     run the registry (and, as they land, every other DTR component) on one port
+  serve     run every DTR component in one process, on one port (the registry, the API and
+            token auth, Notary, a job worker, the built-in front)
+  registry | api | notary | jobrunner
+            run one component alone, on a data directory it shares with the others (same
+            --data, same storage); a jobrunner serves HTTP (health) only with --listen
+  front --registry HOST:PORT --api HOST:PORT --notary HOST:PORT
+            the built-in front alone: one host and port (--listen, --tls-listen) routed to
+            the components above, health from theirs
   reindex   rebuild the metadata index from storage, then exit
   notary-signer  the content-trust signer as its own process, over mutual TLS (see
             reference/notary/signer/signer_main.h; dtr serve uses it via DTR_NOTARY_SIGNER)
@@ -78,6 +85,7 @@ int Fail(const std::string& message) {
 struct Args {
   std::string config, listen, data, log_level, auth, config_store;
   std::string tls_listen, tls_cert, tls_key, client_ca;
+  std::string upstream_registry, upstream_api, upstream_notary;
   std::vector<std::string> hosts;
   int workers = 0;
   bool no_access_log = false;
@@ -118,6 +126,12 @@ bool ParseArgs(const std::vector<std::string>& argv, Args* a, std::string* err) 
         *err = "--workers must be between 1 and 4096";
         return false;
       }
+    } else if (f == "--registry") {
+      if (!value(&a->upstream_registry)) return false;
+    } else if (f == "--api") {
+      if (!value(&a->upstream_api)) return false;
+    } else if (f == "--notary") {
+      if (!value(&a->upstream_notary)) return false;
     } else if (f == "--tls-listen") {
       if (!value(&a->tls_listen)) return false;
     } else if (f == "--tls-cert") {
@@ -156,6 +170,9 @@ dtr::Result<dtr::app::Settings> BuildSettings(const Args& a) {
   if (!a.tls_key.empty()) s.tls_key = a.tls_key;
   if (!a.client_ca.empty()) s.client_ca = a.client_ca;
   s.hosts.insert(s.hosts.end(), a.hosts.begin(), a.hosts.end());
+  s.upstream_registry = a.upstream_registry;
+  s.upstream_api = a.upstream_api;
+  s.upstream_notary = a.upstream_notary;
   return s;
 }
 
@@ -165,15 +182,21 @@ int Serve(const dtr::app::Settings& s) {
   if (dtr::Status st = (*app)->Start(); !st.ok()) return Fail(st.message());
   std::string host = s.listen.substr(0, s.listen.rfind(':'));
   if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-  dtr::log::Info("dtr serve: registry listening on http://" + host + ":" +
-                 std::to_string((*app)->port()) + "/v2/ (data in " + s.data_dir + ")");
+  std::string what = s.role == "all" ? "dtr serve: registry" : "dtr " + s.role;
+  if ((*app)->port() != 0) {
+    dtr::log::Info(what + " listening on http://" + host + ":" + std::to_string((*app)->port()) +
+                   (s.role == "all" || s.role == "registry" || s.role == "front" ? "/v2/" : "/") +
+                   " (data in " + s.data_dir + ")");
+  } else {
+    dtr::log::Info(what + " running (data in " + s.data_dir + "); no HTTP listener");
+  }
   if ((*app)->tls_port() != 0) {
     std::string tls_host = s.tls_listen.substr(0, s.tls_listen.rfind(':'));
     if (tls_host.empty() || tls_host == "0.0.0.0") {
       tls_host = s.hosts.empty() ? "localhost" : s.hosts[0];
     }
     dtr::log::Info("dtr serve: HTTPS on https://" + tls_host + ":" +
-                   std::to_string((*app)->tls_port()) + "/v2/; clients trust the CA from " +
+                   std::to_string((*app)->tls_port()) + "/; clients trust the CA from " +
                    "GET /ca (" + (*app)->ca().cert_path() + ")" +
                    (s.client_ca.empty() ? "" : "; client certificates from " + s.client_ca));
   }
@@ -337,6 +360,16 @@ int main(int argc, char** argv) {
   if (!settings.ok()) return Fail(settings.status().message());
   dtr::log::SetLevel(settings->log_level);
   if (cmd == "serve") return Serve(*settings);
+  if (cmd == "registry" || cmd == "api" || cmd == "notary" || cmd == "jobrunner" ||
+      cmd == "front") {
+    settings->role = cmd;
+    if (cmd == "jobrunner" && args.listen.empty()) settings->listen.clear();
+    if (cmd != "front" && !(args.upstream_registry.empty() && args.upstream_api.empty() &&
+                            args.upstream_notary.empty())) {
+      return Fail("--registry, --api and --notary are flags of dtr front");
+    }
+    return Serve(*settings);
+  }
   if (cmd == "reindex") return Reindex(*settings);
   return Fail("unknown command '" + cmd + "'\n" + kUsage);
 }

@@ -196,14 +196,21 @@ Result<bool> JobStore::RequestCancel(const std::string& id) {
   return *running > 0;
 }
 
-Result<std::optional<Job>> JobStore::Claim(const std::string& worker, int64_t now_ms) {
+Result<std::optional<Job>> JobStore::Claim(const std::string& worker, int64_t now_ms,
+                                           const std::vector<std::string>& actions) {
+  std::string only;
+  for (size_t i = 0; i < actions.size(); ++i) only += i ? ", ?" : " AND action IN (?";
+  if (!only.empty()) only += ")";
   return First(Query<Job>(
       db_,
       std::string("UPDATE jobs SET status = 'running', worker_id = ?, last_updated = ? WHERE id = "
-                  "(SELECT id FROM jobs WHERE status = 'waiting' AND scheduled_at <= ? ORDER BY "
-                  "scheduled_at, id LIMIT 1) AND status = 'waiting' RETURNING ") +
-          kJobCols,
-      [&](SqliteStmt& st) { st.Bind(1, worker).Bind(2, now_ms).Bind(3, now_ms); }, JobRow));
+                  "(SELECT id FROM jobs WHERE status = 'waiting' AND scheduled_at <= ?") +
+          only + " ORDER BY scheduled_at, id LIMIT 1) AND status = 'waiting' RETURNING " + kJobCols,
+      [&](SqliteStmt& st) {
+        st.Bind(1, worker).Bind(2, now_ms).Bind(3, now_ms);
+        for (size_t i = 0; i < actions.size(); ++i) st.Bind(static_cast<int>(4 + i), actions[i]);
+      },
+      JobRow));
 }
 
 Status JobStore::Finish(const std::string& id, const std::string& st_name) {

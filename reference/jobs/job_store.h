@@ -78,8 +78,10 @@ class JobStore {
   Status Delete(const std::string& id);
   // waiting -> canceled; running -> cancel_request. False when already finished.
   Result<bool> RequestCancel(const std::string& id);
-  // Claims the oldest due waiting job for `worker` (atomically); nullopt when none.
-  Result<std::optional<Job>> Claim(const std::string& worker, int64_t now_ms);
+  // Claims the oldest due waiting job for `worker` (atomically); nullopt when none. With
+  // `actions`, only a job for one of them (a worker claims only what it can run).
+  Result<std::optional<Job>> Claim(const std::string& worker, int64_t now_ms,
+                                   const std::vector<std::string>& actions = {});
   // Sets a final or intermediate status of a job this worker runs.
   Status Finish(const std::string& id, const std::string& status);
   Result<std::vector<Job>> ByStatus(const std::string& status, const std::string& worker);

@@ -1,5 +1,7 @@
 #include "jobs/runner.h"
 
+#include <algorithm>
+
 #include "app/log.h"
 #include "jobs/cron.h"
 
@@ -112,11 +114,28 @@ void Runner::Loop() {
   }
 }
 
+std::vector<std::string> Runner::Claimable() const {
+  std::vector<std::string> out;
+  for (const auto& [action, fn] : actions_) {
+    bool claimed = options_.claim.empty() || std::find(options_.claim.begin(), options_.claim.end(),
+                                                       action) != options_.claim.end();
+    bool left =
+        std::find(options_.leave.begin(), options_.leave.end(), action) != options_.leave.end();
+    if (claimed && !left) out.push_back(action);
+  }
+  return out;
+}
+
 void Runner::Tick() {
   int64_t now = NowMs();
   if (now - last_heartbeat_ >= 1000) {
     last_heartbeat_ = now;
-    store_->Heartbeat(Worker{options_.worker_id, "running", "{}", now + options_.heartbeat_ttl_ms});
+    // The capacity map a new worker row starts with: what this worker claims, and how many
+    // at once (an administrator's /api/v0/workers change is kept).
+    nlohmann::json capacity = nlohmann::json::object();
+    for (const auto& action : Claimable()) capacity[action] = options_.slots;
+    store_->Heartbeat(
+        Worker{options_.worker_id, "running", capacity.dump(), now + options_.heartbeat_ttl_ms});
   }
   if (now - last_reap_ >= 2000) {
     last_reap_ = now;
@@ -151,8 +170,9 @@ void Runner::Tick() {
       }
     }
   }
-  while (static_cast<int>(running_.size()) < options_.slots && !stopping_) {
-    auto claimed = store_->Claim(options_.worker_id, now);
+  std::vector<std::string> claimable = Claimable();  // never empty: Claim({}) takes any job
+  while (!claimable.empty() && static_cast<int>(running_.size()) < options_.slots && !stopping_) {
+    auto claimed = store_->Claim(options_.worker_id, now, claimable);
     if (!claimed.ok() || !claimed->has_value()) break;
     auto r = std::make_shared<Running>();
     r->ctx = std::make_unique<JobContext>(store_, **claimed);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,10 @@ struct RunnerOptions {
   int slots = 2;
   int64_t heartbeat_ttl_ms = 10000;
   int poll_ms = 250;
+  // The actions this worker claims jobs for (every registered one when empty) and those it
+  // leaves to other workers; the jobs it does not claim stay queued for a worker that does.
+  std::vector<std::string> claim;
+  std::vector<std::string> leave;
 };
 
 class Runner {
@@ -61,6 +66,7 @@ class Runner {
   struct Running;
   void Loop();
   void Tick();
+  std::vector<std::string> Claimable() const;
   void FireCrons(int64_t now);
   void Execute(std::shared_ptr<Running> r);
   void Retry(const Job& failed);

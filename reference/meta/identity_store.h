@@ -89,6 +89,13 @@ struct Event {
   std::string repository;
 };
 
+// One successful pull: counted on its repository and recorded as its event.
+struct PullRecord {
+  std::string ns;
+  std::string name;
+  Event event;
+};
+
 struct EventQuery {
   std::string repository;  // empty: all
   std::string actor;
@@ -107,6 +114,10 @@ class IdentityStore {
 
   // Accounts. Names are unique across users and organizations.
   virtual Status CreateAccount(Account* account) = 0;  // fills id and created_at
+  // Changes whenever an account is updated or deleted through this store, so callers may
+  // cache what they read about accounts and notice in-process changes at once. A store that
+  // cannot tell returns 0 always (callers then rely on their cache's lifetime alone).
+  virtual uint64_t AccountsVersion() const { return 0; }
   virtual Result<std::optional<Account>> GetAccount(const std::string& name_or_id) = 0;
   virtual Status UpdateAccount(const Account& account) = 0;
   virtual Status DeleteAccount(const std::string& id) = 0;
@@ -144,6 +155,16 @@ class IdentityStore {
                                                                 size_t limit) = 0;
   virtual Status CountPull(const std::string& ns, const std::string& name) = 0;
   virtual Status CountPush(const std::string& ns, const std::string& name) = 0;
+  // Counts and records a batch of pulls (filling the events' ids and times), in one
+  // transaction where the store has them: pulls are many, and one commit each would put a
+  // disk flush on every manifest GET.
+  virtual Status RecordPulls(std::vector<PullRecord>* pulls) {
+    for (auto& p : *pulls) {
+      if (Status s = CountPull(p.ns, p.name); !s.ok()) return s;
+      if (Status s = AddEvent(&p.event); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
 
   // Team grants on one repository ("ns/name") or on a whole namespace.
   virtual Status SetRepoGrant(const TeamGrant& g) = 0;

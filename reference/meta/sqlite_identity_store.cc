@@ -99,6 +99,39 @@ int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 const char* kStore = "identity store";
 
+// Bumps a version before and after a write, so a reader that cached between the two (old
+// row, new version) still sees the version change afterwards.
+class VersionBump {
+ public:
+  explicit VersionBump(std::atomic<uint64_t>* v) : v_(v) { ++*v_; }
+  ~VersionBump() { ++*v_; }
+  VersionBump(const VersionBump&) = delete;
+  VersionBump& operator=(const VersionBump&) = delete;
+
+ private:
+  std::atomic<uint64_t>* v_;
+};
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Inserts `e` on `c` (stamping it now when it has no time) and fills its id.
+Status InsertEvent(SqliteConn& c, Event* e) {
+  if (!e->published_at) e->published_at = NowMillis();
+  auto st = c.Prepare(
+      "INSERT INTO events (published_at, actor, actor_type, type, object_type, object_name, "
+      "object_content, target, repository) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.Bind(1, e->published_at).Bind(2, e->actor).Bind(3, e->actor_type).Bind(4, e->type);
+  st.Bind(5, e->object_type).Bind(6, e->object_name).Bind(7, e->object_content);
+  st.Bind(8, e->target).Bind(9, e->repository);
+  if (Status s = st.Run(); !s.ok()) return s;
+  e->id = sqlite3_last_insert_rowid(c.raw());
+  return Status::Ok();
+}
+
 template <class Fn>
 auto Guard(Fn&& fn) -> decltype(fn()) {
   return GuardSql(kStore, std::forward<Fn>(fn));
@@ -267,6 +300,7 @@ Result<std::optional<Account>> SqliteIdentityStore::GetAccount(const std::string
 }
 
 Status SqliteIdentityStore::UpdateAccount(const Account& a) {
+  VersionBump bump(&accounts_version_);
   return Exec(db_,
               "UPDATE accounts SET full_name = ?, is_admin = ?, is_active = ?, password_hash = ? "
               "WHERE id = ?",
@@ -277,6 +311,7 @@ Status SqliteIdentityStore::UpdateAccount(const Account& a) {
 }
 
 Status SqliteIdentityStore::DeleteAccount(const std::string& id) {
+  VersionBump bump(&accounts_version_);
   return Exec(db_, "DELETE FROM accounts WHERE id = ?", [&](SqliteStmt& st) { st.Bind(1, id); });
 }
 
@@ -492,6 +527,21 @@ Status SqliteIdentityStore::CountPush(const std::string& ns, const std::string& 
               [&](SqliteStmt& st) { st.Bind(1, ns).Bind(2, name); });
 }
 
+Status SqliteIdentityStore::RecordPulls(std::vector<PullRecord>* pulls) {
+  return Guard([&]() -> Status {
+    return db_->Transaction([&](SqliteConn& c) -> Status {
+      for (auto& p : *pulls) {
+        auto count = c.Prepare(
+            "UPDATE dtr_repositories SET pulls = pulls + 1 WHERE namespace = ? AND name = ?");
+        count.Bind(1, p.ns).Bind(2, p.name);
+        if (Status s = count.Run(); !s.ok()) return s;
+        if (Status s = InsertEvent(c, &p.event); !s.ok()) return s;
+      }
+      return Status::Ok();
+    });
+  });
+}
+
 Status SqliteIdentityStore::SetRepoGrant(const TeamGrant& g) {
   return Exec(db_,
               "INSERT INTO repo_team_access (repo, team_id, level) VALUES (?, ?, ?) ON CONFLICT "
@@ -583,23 +633,8 @@ Result<std::vector<ApiToken>> SqliteIdentityStore::ListApiTokens(const std::stri
 }
 
 Status SqliteIdentityStore::AddEvent(Event* e) {
-  if (!e->published_at) {
-    e->published_at = std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
-  }
   return Guard([&]() -> Status {
-    return db_->With([&](SqliteConn& c) -> Status {
-      auto st = c.Prepare(
-          "INSERT INTO events (published_at, actor, actor_type, type, object_type, object_name, "
-          "object_content, target, repository) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      st.Bind(1, e->published_at).Bind(2, e->actor).Bind(3, e->actor_type).Bind(4, e->type);
-      st.Bind(5, e->object_type).Bind(6, e->object_name).Bind(7, e->object_content);
-      st.Bind(8, e->target).Bind(9, e->repository);
-      if (Status s = st.Run(); !s.ok()) return s;
-      e->id = sqlite3_last_insert_rowid(c.raw());
-      return Status::Ok();
-    });
+    return db_->With([&](SqliteConn& c) -> Status { return InsertEvent(c, e); });
   });
 }
 

@@ -1,6 +1,8 @@
 // The embedded IdentityStore, in the same SQLite database as the registry index.
 #pragma once
 
+#include <atomic>
+
 #include "meta/identity_store.h"
 #include "meta/sqlite_db.h"
 
@@ -15,6 +17,7 @@ class SqliteIdentityStore : public IdentityStore {
   Result<std::optional<Account>> GetAccount(const std::string& name_or_id) override;
   Status UpdateAccount(const Account& account) override;
   Status DeleteAccount(const std::string& id) override;
+  uint64_t AccountsVersion() const override { return accounts_version_.load(); }
   Result<std::vector<Account>> ListAccounts(const std::string& filter, const std::string& start,
                                             size_t limit) override;
   Status SetOrgMember(const Membership& m) override;
@@ -43,6 +46,7 @@ class SqliteIdentityStore : public IdentityStore {
                                                         size_t limit) override;
   Status CountPull(const std::string& ns, const std::string& name) override;
   Status CountPush(const std::string& ns, const std::string& name) override;
+  Status RecordPulls(std::vector<PullRecord>* pulls) override;
   Status SetRepoGrant(const TeamGrant& g) override;
   Status RemoveRepoGrant(const std::string& repo, const std::string& team_id) override;
   Result<std::vector<TeamGrant>> ListRepoGrants(const std::string& repo) override;
@@ -62,6 +66,7 @@ class SqliteIdentityStore : public IdentityStore {
  private:
   explicit SqliteIdentityStore(SqliteDb* db) : db_(db) {}
   SqliteDb* db_;
+  std::atomic<uint64_t> accounts_version_{1};
 };
 
 std::string NewId();

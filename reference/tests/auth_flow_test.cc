@@ -374,6 +374,59 @@ TEST_F(AuthFlowTest, EventsRecordPushesPullsAndDeletes) {
   EXPECT_EQ((*repo)->pulls, 1);
 }
 
+// Verified tokens are remembered briefly; a change to the account is seen at once anyway.
+TEST_F(AuthFlowTest, ATokenStopsWorkingWhenItsUserIsDeactivatedOrDeleted) {
+  AddRepo("alice", "app", "private");
+  std::string t = Token("alice", "repository:alice/app:pull");
+  EXPECT_EQ(As(t, "GET", "/v2/").status, 200);
+  EXPECT_EQ(As(t, "GET", "/v2/").status, 200);  // from the cache
+  auto account = Id().GetAccount("alice");
+  ASSERT_TRUE(account.ok() && account->has_value());
+  meta::Account off = **account;
+  off.is_active = false;
+  ASSERT_TRUE(Id().UpdateAccount(off).ok());
+  EXPECT_EQ(As(t, "GET", "/v2/").status, 401);
+  off.is_active = true;
+  ASSERT_TRUE(Id().UpdateAccount(off).ok());
+  EXPECT_EQ(As(t, "GET", "/v2/").status, 200);
+  ASSERT_TRUE(Id().DeleteAccount(off.id).ok());
+  EXPECT_EQ(As(t, "GET", "/v2/").status, 401);
+}
+
+// Pulls are recorded in the background, in batches: many of them, from several threads, all
+// arrive (counted and as events), in order with the events around them.
+TEST_F(AuthFlowTest, ManyConcurrentPullsAreAllRecorded) {
+  AddRepo("alice", "busy", "private");
+  std::string t = Token("alice", "repository:alice/busy:pull,push,delete");
+  std::string config = "{}";
+  As(t, "POST", "/v2/alice/busy/blobs/uploads/?digest=" + DigestOf(config), config);
+  ASSERT_EQ(As(t, "PUT", "/v2/alice/busy/manifests/v1", ImageManifest(config, {}),
+               {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}})
+                .status,
+            201);
+  constexpr int kThreads = 4, kEach = 50;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < kEach; ++j) {
+        EXPECT_EQ(As(t, "GET", "/v2/alice/busy/manifests/v1").status, 200);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  As(t, "DELETE", "/v2/alice/busy/manifests/v1");
+  meta::EventQuery q;
+  q.repository = "alice/busy";
+  q.page_size = 1000;
+  auto events = Id().ListEvents(q);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), static_cast<size_t>(kThreads * kEach + 2));
+  EXPECT_EQ(events->front().type, "DELETE");  // after every pull
+  EXPECT_EQ(events->back().type, "CREATE");
+  auto repo = Id().GetRepository("alice", "busy");
+  EXPECT_EQ((*repo)->pulls, kThreads * kEach);
+}
+
 TEST_F(AuthFlowTest, ReadOnlyRegistrySetting) {
   AddRepo("alice", "app", "private");
   ASSERT_TRUE(reg.app().dtr_settings().Update(json{{"readOnlyRegistry", true}}).ok());

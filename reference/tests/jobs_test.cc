@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -48,7 +49,7 @@ TEST(JobRunnerTest, TwoWorkersNeverRunOneJobTwice) {
     ran.insert(ctx.job().id);
     return Status::Ok();
   };
-  jobs::RunnerOptions a{"worker-a", 3, 10000, 20}, b{"worker-b", 3, 10000, 20};
+  jobs::RunnerOptions a{"worker-a", 3, 10000, 20, {}, {}}, b{"worker-b", 3, 10000, 20, {}, {}};
   jobs::Runner ra(store.get(), a), rb(store.get(), b);
   ra.Register("count", count);
   rb.Register("count", count);
@@ -80,7 +81,7 @@ TEST(JobRunnerTest, CancelDeadlineRetriesAndLogs) {
   TempDir dir;
   auto db = OpenDb(dir);
   auto store = std::move(jobs::JobStore::Open(db.get()).value());
-  jobs::Runner r(store.get(), jobs::RunnerOptions{"w", 4, 10000, 20});
+  jobs::Runner r(store.get(), jobs::RunnerOptions{"w", 4, 10000, 20, {}, {}});
   std::atomic<int> attempts{0};
   r.Register("wait", [](jobs::JobContext& ctx) -> Status {
     ctx.Log("waiting");
@@ -127,6 +128,64 @@ TEST(JobRunnerTest, CancelDeadlineRetriesAndLogs) {
   EXPECT_FALSE(r.Submit(jobs::Job{}).ok());  // no action
 }
 
+// `dtr registry` claims only online GC and `dtr jobrunner` everything else: a worker never
+// claims a job for an action it leaves to others, and its capacity map says what it runs.
+TEST(JobRunnerTest, WorkersClaimOnlyTheActionsTheyRun) {
+  TempDir dir;
+  auto db = OpenDb(dir);
+  auto store = std::move(jobs::JobStore::Open(db.get()).value());
+  std::mutex mu;
+  std::map<std::string, std::string> ran_by;  // job id -> worker
+  auto note = [&](const std::string& worker) {
+    return [&, worker](jobs::JobContext& ctx) -> Status {
+      std::lock_guard lock(mu);
+      ran_by[ctx.job().id] = worker;
+      return Status::Ok();
+    };
+  };
+  jobs::RunnerOptions gc_only{"gc-worker", 2, 10000, 20, {"gc"}, {}};
+  jobs::RunnerOptions rest{"rest-worker", 2, 10000, 20, {}, {"gc"}};
+  jobs::Runner g(store.get(), gc_only), r(store.get(), rest);
+  for (jobs::Runner* runner : {&g, &r}) {
+    runner->Register("gc", note(runner == &g ? "gc-worker" : "rest-worker"));
+    runner->Register("webhook", note(runner == &g ? "gc-worker" : "rest-worker"));
+  }
+  std::vector<std::pair<std::string, std::string>> jobs_and_action;
+  for (int i = 0; i < 20; ++i) {
+    jobs::Job j;
+    j.action = i % 2 ? "gc" : "webhook";
+    jobs_and_action.push_back({g.Submit(j)->id, j.action});
+  }
+  // Alone, the GC worker leaves the webhook jobs waiting.
+  g.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return ran_by.size() == 10;
+  }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  for (const auto& [id, action] : jobs_and_action) {
+    if (action == "webhook") {
+      EXPECT_EQ(StatusOf(*store, id), "waiting") << id;
+    }
+  }
+  r.Start();
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return ran_by.size() == 20;
+  }));
+  g.Stop();
+  r.Stop();
+  for (const auto& [id, action] : jobs_and_action) {
+    EXPECT_EQ(ran_by[id], action == "gc" ? "gc-worker" : "rest-worker") << id;
+  }
+  auto workers = store->ListWorkers();
+  ASSERT_TRUE(workers.ok());
+  std::map<std::string, std::string> capacity;
+  for (const auto& w : *workers) capacity[w.id] = w.capacity_map;
+  EXPECT_EQ(capacity["gc-worker"], R"({"gc":2})");
+  EXPECT_EQ(capacity["rest-worker"], R"({"webhook":2})");
+}
+
 TEST(JobRunnerTest, CronsFireOnceAcrossWorkers) {
   TempDir dir;
   auto db = OpenDb(dir);
@@ -136,8 +195,8 @@ TEST(JobRunnerTest, CronsFireOnceAcrossWorkers) {
     ++fired;
     return Status::Ok();
   };
-  jobs::Runner a(store.get(), jobs::RunnerOptions{"a", 2, 10000, 20});
-  jobs::Runner b(store.get(), jobs::RunnerOptions{"b", 2, 10000, 20});
+  jobs::Runner a(store.get(), jobs::RunnerOptions{"a", 2, 10000, 20, {}, {}});
+  jobs::Runner b(store.get(), jobs::RunnerOptions{"b", 2, 10000, 20, {}, {}});
   a.Register("tick", tick);
   b.Register("tick", tick);
   jobs::Cron c;
@@ -169,7 +228,7 @@ TEST(JobRunnerTest, DeadWorkersAreDetectedAndTheirJobsRetried) {
   auto claimed = store->Claim("ghost", jobs::NowMs());
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
   std::atomic<int> ran{0};
-  jobs::Runner live(store.get(), jobs::RunnerOptions{"live", 2, 10000, 20});
+  jobs::Runner live(store.get(), jobs::RunnerOptions{"live", 2, 10000, 20, {}, {}});
   live.Register("noop", [&](jobs::JobContext&) -> Status {
     ++ran;
     return Status::Ok();
