@@ -21,6 +21,10 @@ struct NfsConnection {
   nfs_context* ctx = nullptr;
   uint64_t read_max = 1 << 20;
   uint64_t write_max = 1 << 20;
+  std::string server;  // "HOST:/EXPORT", for messages
+  // Set when an operation lost the server: libnfs does not recover such a context once its
+  // reconnects failed, so the driver mounts a fresh one instead of using this one again.
+  std::atomic<bool> broken{false};
   ~NfsConnection() {
     if (ctx != nullptr) nfs_destroy_context(ctx);
   }
@@ -28,15 +32,40 @@ struct NfsConnection {
 
 namespace {
 
-// libnfs answers -errno and keeps a message in the context.
-Status Fail(nfs_context* ctx, int rc, const std::string& what, const std::string& path) {
+// Whether a failed call lost the server rather than got its answer. libnfs 4.0's
+// synchronous calls report a lost or refused connection as -EIO with their own message
+// ("nfs_service failed"; an NFS3ERR_IO answer names that status instead), a failed RPC
+// (e.g. a reconnect that did not succeed) as -EFAULT and an RPC that timed out as -EINTR.
+bool LostServer(int e, const std::string& detail) {
+  switch (e) {
+    case ETIMEDOUT:
+    case ECONNREFUSED:
+    case ECONNRESET:
+    case EPIPE:
+    case ENOTCONN:
+    case EFAULT:
+    case EINTR:
+      return true;
+    case EIO:
+      return detail.find("NFS3ERR") == std::string::npos;
+    default:
+      return false;
+  }
+}
+
+// libnfs answers -errno and keeps a message in the context. A lost server marks the
+// connection broken and is kUnavailable, naming the server.
+Status Fail(NfsConnection& c, int rc, const std::string& what, const std::string& path) {
   int e = -rc;
   if (e == ENOENT || e == ENOTDIR) return NotFound(path + ": no such file or directory");
   if (e == EISDIR) return NotFound(path + " is a directory, not a file");
-  std::string detail = ctx != nullptr ? nfs_get_error(ctx) : std::strerror(e);
+  const char* err = c.ctx != nullptr ? nfs_get_error(c.ctx) : nullptr;
+  std::string detail = err != nullptr ? err : std::strerror(e);
   if (e == ENOSPC) return IOError(what + " " + path + ": the NFS server's disk is full");
-  if (e == ETIMEDOUT || e == ECONNREFUSED || e == ECONNRESET || e == EPIPE || e == ENOTCONN) {
-    return Status(Code::kUnavailable, "nfs " + what + " " + path + ": " + detail);
+  if (LostServer(e, detail)) {
+    c.broken = true;
+    return Status(Code::kUnavailable, "nfs " + what + " " + path + ": NFS server " + c.server +
+                                          " unavailable: " + detail);
   }
   return IOError("nfs " + what + " " + path + ": " + detail);
 }
@@ -48,15 +77,15 @@ std::chrono::system_clock::time_point Time(uint64_t sec, uint64_t nsec) {
 }
 
 // mkdir -p on the export (paths relative to the mount).
-Status MakeDirs(nfs_context* ctx, const std::string& dir) {
+Status MakeDirs(NfsConnection& c, const std::string& dir) {
   if (dir.empty() || dir == "/") return Status::Ok();
-  int rc = nfs_mkdir2(ctx, dir.c_str(), 0755);
+  int rc = nfs_mkdir2(c.ctx, dir.c_str(), 0755);
   if (rc == -ENOENT) {
-    if (Status s = MakeDirs(ctx, ParentDir(dir)); !s.ok()) return s;
-    rc = nfs_mkdir2(ctx, dir.c_str(), 0755);
+    if (Status s = MakeDirs(c, ParentDir(dir)); !s.ok()) return s;
+    rc = nfs_mkdir2(c.ctx, dir.c_str(), 0755);
   }
   if (rc == 0 || rc == -EEXIST) return Status::Ok();
-  return Fail(ctx, rc, "mkdir", dir);
+  return Fail(c, rc, "mkdir", dir);
 }
 
 Status WriteAt(NfsConnection& c, nfsfh* fh, uint64_t offset, const char* p, size_t n,
@@ -64,7 +93,7 @@ Status WriteAt(NfsConnection& c, nfsfh* fh, uint64_t offset, const char* p, size
   while (n > 0) {
     uint64_t k = std::min<uint64_t>(n, c.write_max);
     int rc = nfs_pwrite(c.ctx, fh, offset, k, p);
-    if (rc < 0) return Fail(c.ctx, rc, "write", path);
+    if (rc < 0) return Fail(c, rc, "write", path);
     if (rc == 0) return IOError("nfs write " + path + ": the server wrote nothing");
     offset += static_cast<uint64_t>(rc);
     p += rc;
@@ -73,15 +102,16 @@ Status WriteAt(NfsConnection& c, nfsfh* fh, uint64_t offset, const char* p, size
   return Status::Ok();
 }
 
-Status RemoveTree(nfs_context* ctx, const std::string& full) {
+Status RemoveTree(NfsConnection& c, const std::string& full) {
+  nfs_context* ctx = c.ctx;
   nfs_stat_64 st{};
-  if (int rc = nfs_lstat64(ctx, full.c_str(), &st); rc < 0) return Fail(ctx, rc, "stat", full);
+  if (int rc = nfs_lstat64(ctx, full.c_str(), &st); rc < 0) return Fail(c, rc, "stat", full);
   if (!S_ISDIR(st.nfs_mode)) {
     int rc = nfs_unlink(ctx, full.c_str());
-    return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(ctx, rc, "unlink", full);
+    return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(c, rc, "unlink", full);
   }
   nfsdir* dir = nullptr;
-  if (int rc = nfs_opendir(ctx, full.c_str(), &dir); rc < 0) return Fail(ctx, rc, "list", full);
+  if (int rc = nfs_opendir(ctx, full.c_str(), &dir); rc < 0) return Fail(c, rc, "list", full);
   std::vector<std::string> names;
   while (nfsdirent* e = nfs_readdir(ctx, dir)) {
     if (std::strcmp(e->name, ".") != 0 && std::strcmp(e->name, "..") != 0) {
@@ -90,11 +120,11 @@ Status RemoveTree(nfs_context* ctx, const std::string& full) {
   }
   nfs_closedir(ctx, dir);
   for (const auto& n : names) {
-    Status s = RemoveTree(ctx, full + "/" + n);
+    Status s = RemoveTree(c, full + "/" + n);
     if (!s.ok() && !s.is(Code::kNotFound)) return s;
   }
   int rc = nfs_rmdir(ctx, full.c_str());
-  return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(ctx, rc, "rmdir", full);
+  return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(c, rc, "rmdir", full);
 }
 
 struct OpenFile {
@@ -106,12 +136,12 @@ struct OpenFile {
 Result<OpenFile> OpenToRead(NfsConnection& c, const std::string& full, const std::string& path) {
   nfsfh* fh = nullptr;
   if (int rc = nfs_open(c.ctx, full.c_str(), O_RDONLY, &fh); rc < 0) {
-    return Fail(c.ctx, rc, "open", path);
+    return Fail(c, rc, "open", path);
   }
   nfs_stat_64 st{};
   Status s;
   if (int rc = nfs_fstat64(c.ctx, fh, &st); rc < 0) {
-    s = Fail(c.ctx, rc, "stat", path);
+    s = Fail(c, rc, "stat", path);
   } else if (S_ISDIR(st.nfs_mode)) {
     s = NotFound(path + " is a directory, not a file");
   }
@@ -133,7 +163,7 @@ class NfsReader : public FileReader {
   Result<size_t> Read(char* buf, size_t n) override {
     std::lock_guard lock(c_->mu);
     int rc = nfs_pread(c_->ctx, fh_, offset_, std::min<uint64_t>(n, c_->read_max), buf);
-    if (rc < 0) return Fail(c_->ctx, rc, "read", path_);
+    if (rc < 0) return Fail(*c_, rc, "read", path_);
     offset_ += static_cast<uint64_t>(rc);
     return static_cast<size_t>(rc);
   }
@@ -165,7 +195,7 @@ class NfsWriter : public FileWriter {
     std::lock_guard lock(c_->mu);
     int rc = nfs_close(c_->ctx, fh_);
     fh_ = nullptr;
-    if (s.ok() && rc < 0) s = Fail(c_->ctx, rc, "close", path_);
+    if (s.ok() && rc < 0) s = Fail(*c_, rc, "close", path_);
     return s;
   }
   Status Commit() override {
@@ -173,7 +203,7 @@ class NfsWriter : public FileWriter {
     Status s = Flush();
     if (s.ok()) {
       std::lock_guard lock(c_->mu);
-      if (int rc = nfs_fsync(c_->ctx, fh_); rc < 0) s = Fail(c_->ctx, rc, "commit", path_);
+      if (int rc = nfs_fsync(c_->ctx, fh_); rc < 0) s = Fail(*c_, rc, "commit", path_);
     }
     Status closed = Close();
     return s.ok() ? closed : s;
@@ -183,7 +213,7 @@ class NfsWriter : public FileWriter {
     Close();
     std::lock_guard lock(c_->mu);
     int rc = nfs_unlink(c_->ctx, full_.c_str());
-    return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(c_->ctx, rc, "unlink", path_);
+    return rc == 0 || rc == -ENOENT ? Status::Ok() : Fail(*c_, rc, "unlink", path_);
   }
 
  private:
@@ -228,7 +258,7 @@ Result<std::unique_ptr<NfsDriver>> NfsDriver::Open(NfsConfig config) {
   if (!d->root_.empty()) {
     NfsConnection& c = *d->connections_[0];
     std::lock_guard lock(c.mu);
-    if (Status s = MakeDirs(c.ctx, d->root_); !s.ok()) return s;
+    if (Status s = MakeDirs(c, d->root_); !s.ok()) return s;
   }
   return d;
 }
@@ -237,6 +267,7 @@ NfsDriver::~NfsDriver() = default;
 
 Result<std::shared_ptr<NfsConnection>> NfsDriver::Connect() const {
   auto c = std::make_shared<NfsConnection>();
+  c->server = config_.server + ":" + export_;
   c->ctx = nfs_init_context();
   if (c->ctx == nullptr) return Status(Code::kInternal, "nfs: cannot create a libnfs context");
   // libnfs's own URL options (uid, gid, nfsport, ...) go into the context.
@@ -267,7 +298,7 @@ Result<std::shared_ptr<NfsConnection>> NfsDriver::Connect() const {
 Result<std::shared_ptr<NfsConnection>> NfsDriver::Connection() {
   size_t i = next_.fetch_add(1) % connections_.size();
   std::lock_guard lock(mu_);
-  if (!connections_[i]) {
+  if (!connections_[i] || connections_[i]->broken) {
     auto c = Connect();
     if (!c.ok()) return c.status();
     connections_[i] = *c;
@@ -303,7 +334,7 @@ Result<std::string> NfsDriver::GetContent(const std::string& path) {
     if (at == out.size()) out.resize(out.size() + (1 << 16));  // it grew meanwhile
     uint64_t want = std::min<uint64_t>(out.size() - at, c.read_max);
     int got = nfs_pread(c.ctx, file->fh, at, want, out.data() + at);
-    if (got < 0) s = Fail(c.ctx, got, "read", path);
+    if (got < 0) s = Fail(c, got, "read", path);
     if (got <= 0) break;
     at += static_cast<uint64_t>(got);
   }
@@ -318,20 +349,20 @@ Status NfsDriver::PutContent(const std::string& path, std::string_view content) 
   if (!held.ok()) return held.status();
   NfsConnection& c = *held->conn;
   const std::string* full = &held->full;
-  if (Status s = MakeDirs(c.ctx, ParentDir(*full)); !s.ok()) return s;
+  if (Status s = MakeDirs(c, ParentDir(*full)); !s.ok()) return s;
   std::string tmp = *full + TempSuffix();
   nfsfh* fh = nullptr;
   if (int rc = nfs_create(c.ctx, tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644, &fh); rc < 0) {
-    return Fail(c.ctx, rc, "create", path);
+    return Fail(c, rc, "create", path);
   }
   Status s = WriteAt(c, fh, 0, content.data(), content.size(), path);
   if (s.ok()) {
-    if (int rc = nfs_fsync(c.ctx, fh); rc < 0) s = Fail(c.ctx, rc, "commit", path);
+    if (int rc = nfs_fsync(c.ctx, fh); rc < 0) s = Fail(c, rc, "commit", path);
   }
-  if (int rc = nfs_close(c.ctx, fh); rc < 0 && s.ok()) s = Fail(c.ctx, rc, "close", path);
+  if (int rc = nfs_close(c.ctx, fh); rc < 0 && s.ok()) s = Fail(c, rc, "close", path);
   if (s.ok()) {
     if (int rc = nfs_rename(c.ctx, tmp.c_str(), full->c_str()); rc < 0) {
-      s = Fail(c.ctx, rc, "rename", path);
+      s = Fail(c, rc, "rename", path);
       if (s.is(Code::kNotFound)) s = IOError("nfs rename " + path + ": " + s.message());
     }
   }
@@ -362,20 +393,20 @@ Result<std::unique_ptr<FileWriter>> NfsDriver::Writer(const std::string& path, b
   uint64_t size = 0;
   if (append) {
     if (int rc = nfs_open(c.ctx, full->c_str(), O_WRONLY, &fh); rc < 0) {
-      return Fail(c.ctx, rc, "open", path);
+      return Fail(c, rc, "open", path);
     }
     nfs_stat_64 st{};
     if (int rc = nfs_fstat64(c.ctx, fh, &st); rc < 0) {
-      Status s = Fail(c.ctx, rc, "stat", path);
+      Status s = Fail(c, rc, "stat", path);
       nfs_close(c.ctx, fh);
       return s;
     }
     size = st.nfs_size;
   } else {
-    if (Status s = MakeDirs(c.ctx, ParentDir(*full)); !s.ok()) return s;
+    if (Status s = MakeDirs(c, ParentDir(*full)); !s.ok()) return s;
     int flags = O_WRONLY | O_CREAT | O_TRUNC;
     if (int rc = nfs_create(c.ctx, full->c_str(), flags, 0644, &fh); rc < 0) {
-      return Fail(c.ctx, rc, "create", path);
+      return Fail(c, rc, "create", path);
     }
   }
   return std::unique_ptr<FileWriter>(new NfsWriter(held->conn, fh, path, *full, size));
@@ -387,7 +418,7 @@ Result<FileInfo> NfsDriver::Stat(const std::string& path) {
   NfsConnection& c = *held->conn;
   const std::string* full = &held->full;
   nfs_stat_64 st{};
-  if (int rc = nfs_stat64(c.ctx, full->c_str(), &st); rc < 0) return Fail(c.ctx, rc, "stat", path);
+  if (int rc = nfs_stat64(c.ctx, full->c_str(), &st); rc < 0) return Fail(c, rc, "stat", path);
   FileInfo fi;
   fi.path = path;
   fi.is_dir = S_ISDIR(st.nfs_mode);
@@ -403,7 +434,7 @@ Result<std::vector<FileInfo>> NfsDriver::ListInfo(const std::string& path) {
   const std::string* full = &held->full;
   nfsdir* dir = nullptr;
   if (int rc = nfs_opendir(c.ctx, full->c_str(), &dir); rc < 0) {
-    return Fail(c.ctx, rc, "list", path);
+    return Fail(c, rc, "list", path);
   }
   std::vector<FileInfo> out;
   std::string prefix = path == "/" ? "/" : path + "/";
@@ -444,18 +475,18 @@ Status NfsDriver::Move(const std::string& from, const std::string& to) {
   if (rc == -ENOENT) {
     // Either the source is missing or the destination's folder is: tell which.
     nfs_stat_64 st{};
-    if (int s = nfs_lstat64(c.ctx, src->c_str(), &st); s < 0) return Fail(c.ctx, s, "move", from);
-    if (Status s = MakeDirs(c.ctx, ParentDir(*dst)); !s.ok()) return s;
+    if (int s = nfs_lstat64(c.ctx, src->c_str(), &st); s < 0) return Fail(c, s, "move", from);
+    if (Status s = MakeDirs(c, ParentDir(*dst)); !s.ok()) return s;
     rc = nfs_rename(c.ctx, src->c_str(), dst->c_str());
   }
-  return rc == 0 ? Status::Ok() : Fail(c.ctx, rc, "move", from);
+  return rc == 0 ? Status::Ok() : Fail(c, rc, "move", from);
 }
 
 Status NfsDriver::Delete(const std::string& path) {
   if (path == "/") return InvalidArgument("refusing to delete the storage root");
   auto held = Hold(path);
   if (!held.ok()) return held.status();
-  Status s = RemoveTree(held->conn->ctx, held->full);
+  Status s = RemoveTree(*held->conn, held->full);
   return s.is(Code::kNotFound) ? NotFound(path + ": no such file or directory") : s;
 }
 

@@ -43,7 +43,8 @@ class NfsDriver : public BlobDriver {
 
  private:
   explicit NfsDriver(NfsConfig config) : config_(std::move(config)) {}
-  // A connection for one operation (round robin; opened on first use).
+  // A connection for one operation (round robin; opened on first use, and again once an
+  // operation on it lost the server).
   Result<std::shared_ptr<NfsConnection>> Connection();
   Result<std::shared_ptr<NfsConnection>> Connect() const;
   // The path on the export: the root plus `path`; kInvalidArgument for a bad path.

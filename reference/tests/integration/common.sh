@@ -156,3 +156,26 @@ reset_skopeo_cache() {
     rm -f "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"
   fi
 }
+
+# wait_grep FILE PATTERN SECONDS: waits until FILE has a line matching PATTERN (grep -E);
+# false if SECONDS pass first.
+wait_grep() {
+  local i
+  for ((i = 0; i < $3 * 10; i++)); do
+    grep -qE -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# wait_exit PID SECONDS: waits until PID (a child of this shell, e.g. a client run with &)
+# has exited; false if it still runs after SECONDS. Then `wait PID` gives its status.
+wait_exit() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    kill -0 "$1" 2>/dev/null || return 0
+    [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" != Z ] || return 0
+    sleep 0.1
+  done
+  return 1
+}
