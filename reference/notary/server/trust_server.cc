@@ -257,7 +257,12 @@ Result<std::optional<StoredFile>> TrustServer::ServedTimestamp(const std::string
       return ts.status();
     }
     if (ts->to_store.empty()) {
-      return store_->GetCurrent(gun, tuf::kTimestampRole);
+      // The stored timestamp, as CurrentTimestamp read it: no second query for it.
+      StoredFile f;
+      f.role = tuf::kTimestampRole;
+      f.data = std::move(ts->data);
+      f.created_at = source.CurrentCreatedAt(tuf::kTimestampRole);
+      return std::optional<StoredFile>(std::move(f));
     }
     Status s = store_->UpdateMany(gun, ts->to_store);
     if (s.ok()) {

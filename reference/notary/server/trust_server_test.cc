@@ -11,6 +11,7 @@
 #include "auth/password.h"
 #include "core/digest.h"
 #include "core/tuf/tuf_test_util.h"
+#include "core/tuf/tuf_time.h"
 #include "core/tuf/verify.h"
 #include "notary/server/multipart.h"
 #include "tests/test_registry.h"
@@ -95,6 +96,12 @@ TEST_F(TrustServerTest, PublishAndReadBack) {
 
   Reply ts = Get(kBase + "timestamp.json");
   ASSERT_EQ(ts.status, 200);
+  // Still valid, so served as stored, dated when it was stored.
+  auto stored_ts = reg.app().trust_store().GetCurrent(kGun, "timestamp");
+  ASSERT_TRUE(stored_ts.ok() && stored_ts->has_value());
+  EXPECT_EQ(ts.body, (*stored_ts)->data);
+  EXPECT_EQ(ts.Header("Last-Modified"),
+            tuf::FormatRfc1123(tuf::Time::FromUnix((*stored_ts)->created_at)));
   auto ts_signed = tuf::ParseSigned(ts.body);
   ASSERT_TRUE(ts_signed.ok());
   tuf::BaseRole role{"timestamp", {{ts_key.id(), ts_key}}, 1};

@@ -8,8 +8,15 @@ namespace dtr::notary {
 Result<std::optional<std::string>> StoreSource::Current(std::string_view role) {
   auto f = store_->GetCurrent(gun_, role);
   if (!f.ok()) return f.status();
+  int64_t& created_at = current_created_at_[std::string(role)];
+  created_at = f->has_value() ? (*f)->created_at : 0;
   if (!f->has_value()) return std::optional<std::string>();
   return std::optional<std::string>(std::move((*f)->data));
+}
+
+int64_t StoreSource::CurrentCreatedAt(std::string_view role) const {
+  auto it = current_created_at_.find(role);
+  return it == current_created_at_.end() ? 0 : it->second;
 }
 
 Result<std::optional<std::string>> StoreSource::ByChecksum(std::string_view role,

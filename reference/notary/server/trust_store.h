@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,17 +76,22 @@ class TrustStore {
   Result<std::map<std::string, SignedTarget>> SignedTargets(std::string_view gun);
 };
 
-// Reads one GUN's files from a TrustStore, for the TUF core.
+// Reads one GUN's files from a TrustStore, for the TUF core. It remembers when the file
+// Current() last returned for a role was stored, so that a caller can serve those bytes
+// without reading them again (one query less on every GET of timestamp.json).
 class StoreSource : public tuf::MetadataSource {
  public:
   StoreSource(TrustStore* store, std::string gun) : store_(store), gun_(std::move(gun)) {}
   Result<std::optional<std::string>> Current(std::string_view role) override;
   Result<std::optional<std::string>> ByChecksum(std::string_view role,
                                                 std::string_view sha256_hex) override;
+  // created_at of the file the last Current(role) returned; 0 when it returned none.
+  int64_t CurrentCreatedAt(std::string_view role) const;
 
  private:
   TrustStore* store_;
   std::string gun_;
+  std::map<std::string, int64_t, std::less<>> current_created_at_;
 };
 
 }  // namespace dtr::notary
