@@ -8,7 +8,8 @@
 namespace dtr::access {
 
 namespace {
-constexpr size_t kMaxBatch = 512;
+constexpr size_t kMaxBatch = 8192;
+constexpr std::chrono::milliseconds kGather{5};
 constexpr int kAttempts = 5;
 }  // namespace
 
@@ -32,13 +33,19 @@ void PullRecorder::Add(meta::PullRecord pull) {
   room_.wait(lock, [&] { return queue_.size() < capacity_ || stopping_; });
   queue_.push_back(std::move(pull));
   ++added_;
-  work_.notify_one();
+  // An idle worker is woken; a gathering or busy one takes this with its batch (a full
+  // batch ends the gathering early).
+  if (worker_idle_ || queue_.size() == kMaxBatch) work_.notify_one();
 }
 
 void PullRecorder::Flush() {
   std::unique_lock lock(mu_);
   uint64_t target = added_;
+  if (finished_ >= target) return;
+  ++flushing_;  // the worker stops gathering
+  work_.notify_one();
   done_.wait(lock, [&] { return finished_ >= target; });
+  --flushing_;
 }
 
 void PullRecorder::Stop() {
@@ -54,8 +61,14 @@ void PullRecorder::Stop() {
 void PullRecorder::Run() {
   std::unique_lock lock(mu_);
   while (true) {
+    worker_idle_ = true;
     work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    worker_idle_ = false;
     if (queue_.empty()) return;  // stopping, and everything is stored
+    // Group commit: gather what arrives in the next moment into the same transaction, so
+    // a busy registry pays one commit (and one disk flush) for many pulls.
+    work_.wait_for(lock, kGather,
+                   [&] { return stopping_ || flushing_ > 0 || queue_.size() >= kMaxBatch; });
     std::vector<meta::PullRecord> batch;
     while (!queue_.empty() && batch.size() < kMaxBatch) {
       batch.push_back(std::move(queue_.front()));

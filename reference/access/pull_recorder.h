@@ -1,6 +1,7 @@
 // PullRecorder: counts pulls and records their events off the request path. A manifest GET
-// hands its PullRecord over and returns; one worker thread stores whatever has queued up in
-// one transaction, so many pulls share one disk flush instead of paying one each. Nothing is
+// hands its PullRecord over and returns; one worker thread gathers what arrives within a few
+// milliseconds and stores it in one transaction, so many pulls share one commit and one
+// disk flush instead of paying one each. Nothing is
 // dropped: when the queue is full, Add waits for room. Flush waits until everything added
 // before it is stored (for readers that must see their own pulls, such as the events API);
 // Stop stores the rest and ends the worker, after which Add stores synchronously.
@@ -21,7 +22,7 @@ class PullRecorder {
  public:
   // `stored` is told about every event once it is stored (from the worker thread).
   PullRecorder(meta::IdentityStore* identity, std::function<void(const meta::Event&)> stored,
-               size_t capacity = 4096);
+               size_t capacity = 32768);
   ~PullRecorder();
   PullRecorder(const PullRecorder&) = delete;
   PullRecorder& operator=(const PullRecorder&) = delete;
@@ -46,6 +47,8 @@ class PullRecorder {
   uint64_t added_ = 0;     // pulls handed to the worker so far
   uint64_t finished_ = 0;  // of those, how many it has dealt with (stored or given up on)
   bool stopping_ = false;
+  bool worker_idle_ = false;  // waiting on work_ for a first pull (then Add wakes it)
+  int flushing_ = 0;          // Flush callers waiting: the worker does not gather
   std::thread worker_;
 };
 

@@ -1,7 +1,9 @@
 #include "meta/sqlite_identity_store.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <map>
 #include <random>
 
 namespace dtr::meta {
@@ -118,19 +120,33 @@ int64_t NowMillis() {
       .count();
 }
 
-// Inserts `e` on `c` (stamping it now when it has no time) and fills its id.
-Status InsertEvent(SqliteConn& c, Event* e) {
-  if (!e->published_at) e->published_at = NowMillis();
-  auto st = c.Prepare(
+// Inserts events[0..n) on `c` with one statement (stamping those without a time now) and
+// fills their ids: the rows of one INSERT take consecutive ids.
+Status InsertEvents(SqliteConn& c, Event* const* events, size_t n) {
+  if (n == 0) return Status::Ok();
+  std::string sql =
       "INSERT INTO events (published_at, actor, actor_type, type, object_type, object_name, "
-      "object_content, target, repository) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  st.Bind(1, e->published_at).Bind(2, e->actor).Bind(3, e->actor_type).Bind(4, e->type);
-  st.Bind(5, e->object_type).Bind(6, e->object_name).Bind(7, e->object_content);
-  st.Bind(8, e->target).Bind(9, e->repository);
+      "object_content, target, repository) VALUES ";
+  for (size_t i = 0; i < n; ++i)
+    sql += i ? ", (?, ?, ?, ?, ?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  auto st = c.Prepare(sql);
+  int k = 1;
+  int64_t now = NowMillis();
+  for (size_t i = 0; i < n; ++i) {
+    Event* e = events[i];
+    if (!e->published_at) e->published_at = now;
+    st.Bind(k, e->published_at).Bind(k + 1, e->actor).Bind(k + 2, e->actor_type);
+    st.Bind(k + 3, e->type).Bind(k + 4, e->object_type).Bind(k + 5, e->object_name);
+    st.Bind(k + 6, e->object_content).Bind(k + 7, e->target).Bind(k + 8, e->repository);
+    k += 9;
+  }
   if (Status s = st.Run(); !s.ok()) return s;
-  e->id = sqlite3_last_insert_rowid(c.raw());
+  int64_t last = sqlite3_last_insert_rowid(c.raw());
+  for (size_t i = 0; i < n; ++i) events[i]->id = last - static_cast<int64_t>(n - 1 - i);
   return Status::Ok();
 }
+
+Status InsertEvent(SqliteConn& c, Event* e) { return InsertEvents(c, &e, 1); }
 
 template <class Fn>
 auto Guard(Fn&& fn) -> decltype(fn()) {
@@ -528,14 +544,23 @@ Status SqliteIdentityStore::CountPush(const std::string& ns, const std::string& 
 }
 
 Status SqliteIdentityStore::RecordPulls(std::vector<PullRecord>* pulls) {
+  std::map<std::pair<std::string, std::string>, int64_t> counts;  // one UPDATE per repository
+  for (const auto& p : *pulls) ++counts[{p.ns, p.name}];
   return Guard([&]() -> Status {
     return db_->Transaction([&](SqliteConn& c) -> Status {
-      for (auto& p : *pulls) {
+      for (const auto& [repo, n] : counts) {
         auto count = c.Prepare(
-            "UPDATE dtr_repositories SET pulls = pulls + 1 WHERE namespace = ? AND name = ?");
-        count.Bind(1, p.ns).Bind(2, p.name);
+            "UPDATE dtr_repositories SET pulls = pulls + ? WHERE namespace = ? AND name = ?");
+        count.Bind(1, n).Bind(2, repo.first).Bind(3, repo.second);
         if (Status s = count.Run(); !s.ok()) return s;
-        if (Status s = InsertEvent(c, &p.event); !s.ok()) return s;
+      }
+      // Many rows a statement: a busy registry stores tens of thousands of pulls a second.
+      constexpr size_t kRows = 32;
+      std::vector<Event*> rows;
+      for (auto& p : *pulls) rows.push_back(&p.event);
+      for (size_t i = 0; i < rows.size(); i += kRows) {
+        size_t n = std::min(kRows, rows.size() - i);
+        if (Status s = InsertEvents(c, rows.data() + i, n); !s.ok()) return s;
       }
       return Status::Ok();
     });
