@@ -55,10 +55,9 @@ class TestRegistry {
     if (!a.ok()) throw std::runtime_error(a.status().message());
     app_ = std::move(a.value());
   }
-  // Drops the App without a clean shutdown, as a crash would.
-  void Crash() {
-    app_.release();  // leaked on purpose: no destructor, no clean-shutdown mark
-  }
+  // Drops the App without a clean shutdown, as a crash would: its destructor (which marks
+  // the index clean) runs only when this TestRegistry goes, after the test has reopened.
+  void Crash() { crashed_.push_back(std::move(app_)); }
 
   Reply Do(const std::string& method, const std::string& target, const std::string& body = "",
            std::vector<std::pair<std::string, std::string>> headers = {}, bool chunked = false);
@@ -78,6 +77,7 @@ class TestRegistry {
  private:
   TempDir dir_;
   app::Settings settings_;
+  std::vector<std::unique_ptr<app::App>> crashed_;  // destroyed after app_, before dir_
   std::unique_ptr<app::App> app_;
 };
 
