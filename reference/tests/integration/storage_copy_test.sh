@@ -40,11 +40,12 @@ SWIFT_BUCKETS="registry" "$ci/start-swift" "$swift_dir" "$port" >&2 ||
 # shellcheck disable=SC1091
 source "$swift_dir/env"
 # Object names in the bucket, through Swift's own API.
+swift_token() {
+  curl -sS -D - -o /dev/null -H "X-Auth-User: $SWIFT_USER" -H "X-Auth-Key: $SWIFT_KEY" \
+    "$SWIFT_URL" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
+}
 swift_keys() {
-  local token
-  token="$(curl -sS -D - -o /dev/null -H "X-Auth-User: $SWIFT_USER" -H "X-Auth-Key: $SWIFT_KEY" \
-    "$SWIFT_URL" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')"
-  curl -fsS -H "X-Auth-Token: $token" "$SWIFT_STORAGE_URL/registry?limit=10000"
+  curl -fsS -H "X-Auth-Token: $(swift_token)" "$SWIFT_STORAGE_URL/registry?limit=10000"
 }
 
 cat >"$T/fs.yml" <<YAML
@@ -114,8 +115,9 @@ cp "$T/big.good" "$big_file"
   lib_die "the second copy failed"
 }
 cat "$T/copy2.out" >&2
-skipped="$(sed -n 's/.*skipped \([0-9]*\) already there.*/\1/p' "$T/copy2.out")"
-[ "${skipped:-0}" -gt 0 ] || lib_die "the second run did not resume (nothing skipped)"
+# What the failed run had written depends on the order it met the blobs (the corrupt one
+# may come first, and then nothing was written): the second run's skips are not asserted;
+# that a finished copy is not repeated is (the third run).
 "$dtr_bin" storage copy --from "$T/fs.yml" --to "$T/s3.yml" --verify >"$T/copy3.out" 2>/dev/null ||
   lib_die "the third copy failed"
 grep -q "^copied 0 files" "$T/copy3.out" || lib_die "a third run copied again: $(cat "$T/copy3.out")"
