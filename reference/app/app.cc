@@ -702,10 +702,6 @@ void App::Handle(http::Request& req, http::Response& res) {
     return;
   }
   bool v2 = component == Component::kRegistry && req.path.rfind("/v2", 0) == 0;
-  if (v2 && !auth_enabled()) {
-    api_->Handle(req, res);
-    return;
-  }
   if (auth_enabled() && tokens_->Handle(req, res)) return;
   access::Principal who;
   if (auth_enabled()) {

@@ -436,5 +436,47 @@ TEST_F(AuthFlowTest, ReadOnlyRegistrySetting) {
   EXPECT_NE(r.body.find("read-only"), std::string::npos);
 }
 
+// `--auth none` lets every caller act as the admin, but what the registry records and
+// enforces does not depend on authentication: repositories, events, pull counts, read-only
+// mode and immutable tags.
+TEST(NoAuthGateTest, WithoutAuthenticationTheRegistryStillRecordsAndEnforces) {
+  TestRegistry reg;  // auth none; createRepositoryOnPush off, as by default
+  meta::IdentityStore& id = reg.app().identity();
+  std::string m = reg.PushImage("library/app", "v1", "layer");
+  ASSERT_FALSE(m.empty());
+  auto repo = id.GetRepository("library", "app");
+  ASSERT_TRUE(repo.ok() && repo->has_value()) << "a push without auth creates the repository";
+  EXPECT_EQ((*repo)->pushes, 1);
+  EXPECT_EQ(reg.Do("GET", "/v2/library/app/manifests/v1").body, m);
+  EXPECT_EQ(reg.Do("GET", "/api/v0/repositories/library/app").status, 200);  // flushes pulls
+  repo = id.GetRepository("library", "app");
+  EXPECT_EQ((*repo)->pulls, 1);
+  meta::EventQuery q;
+  q.repository = "library/app";
+  auto events = id.ListEvents(q);
+  ASSERT_TRUE(events.ok());
+  ASSERT_GE(events->size(), 2u);
+  EXPECT_EQ((*events)[0].type, "GET");
+  EXPECT_EQ((*events)[0].actor, "admin");
+  EXPECT_EQ(reg.Do("GET", "/v2/_catalog").body, R"({"repositories":["library/app"]})");
+
+  ASSERT_TRUE(reg.app().dtr_settings().Update(json{{"readOnlyRegistry", true}}).ok());
+  auto refused = reg.Do("POST", "/v2/library/app/blobs/uploads/");
+  EXPECT_EQ(refused.status, 405);
+  EXPECT_NE(refused.body.find("read-only"), std::string::npos);
+  EXPECT_EQ(reg.Do("DELETE", "/v2/library/app/manifests/v1").status, 405);
+  ASSERT_TRUE(reg.app().dtr_settings().Update(json{{"readOnlyRegistry", false}}).ok());
+
+  auto patched = reg.Do("PATCH", "/api/v0/repositories/library/app", R"({"immutableTags":true})",
+                        {{"Content-Type", "application/json"}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  ASSERT_EQ(reg.PushBlob("library/app", "{}").status, 201);
+  std::string other = ImageManifest("{}", {}, R"(,"annotations":{"v":"2"})");
+  auto overwrite =
+      reg.PushManifest("library/app", "v1", "application/vnd.oci.image.manifest.v1+json", other);
+  EXPECT_EQ(overwrite.status, 403);
+  EXPECT_NE(overwrite.body.find("immutable"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace dtr::testing
