@@ -38,7 +38,7 @@ Result<Principal> Authenticator::Authenticate(const http::Request& req) {
                            "); use Basic or Bearer");
   }
   if (creds->scheme == auth::Credentials::Scheme::kBearer) return VerifyBearer(creds->token);
-  return Login(creds->username, creds->password, req.remote_addr);
+  return Login(creds->username, creds->password, req.ClientAddress());
 }
 
 bool Authenticator::Limited(const std::string& key) {

@@ -166,7 +166,7 @@ void TokenService::Post(http::Request& req, http::Response& res) {
   std::string grant = field("grant_type");
   Result<Principal> p = Principal{};
   if (grant == "password") {
-    p = authn_->Login(field("username"), field("password"), req.remote_addr);
+    p = authn_->Login(field("username"), field("password"), req.ClientAddress());
   } else if (grant == "refresh_token") {
     auth::VerifyOptions opt;
     opt.issuer = authn_->config().issuer;

@@ -67,6 +67,12 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   app->settings_ = settings;
   using storage::MakeDirs;
   if (Status s = MakeDirs(settings.data_dir); !s.ok()) return s;
+  auto trusted = proxy::TrustedProxies::Parse(settings.trusted_proxies);
+  if (!trusted.ok()) return InvalidArgument("--trusted-proxies: " + trusted.status().message());
+  app->trusted_proxies_ = std::move(*trusted);
+  auto secret = proxy::LoadOrCreateFrontSecret(settings.data_dir);
+  if (!secret.ok()) return secret.status();
+  app->front_secret_ = std::move(*secret);
   if (Status s = app->OpenFront(); !s.ok()) return s;
   if (settings.role == "front") return app;  // only the CA, health and the forwarders
   auto meta = meta::SqliteMetaStore::Open(settings.data_dir + "/meta.db");
@@ -561,7 +567,7 @@ Status App::Start() {
     front->Observe(req, res, in, out, secs);
     if (!access_log) return;
     // The target can carry query parameters but never credentials; headers are not logged.
-    log::Info("access " + req.remote_addr + " \"" + req.method + " " + req.path + "\" " +
+    log::Info("access " + req.ClientAddress() + " \"" + req.method + " " + req.path + "\" " +
               std::to_string(res.status) + " in=" + std::to_string(in) +
               " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)) +
               (req.tls ? " tls" : ""));
@@ -678,6 +684,7 @@ bool App::Serves(Component c) const {
 }
 
 void App::Handle(http::Request& req, http::Response& res) {
+  proxy::NormalizeForwarding(req, trusted_proxies_, front_secret_);
   auto in_flight = front_->Track(req);
   if (front_->Handle(req, res)) return;  // health, /ca, /metrics, /nginx_status
   Component component = ComponentOf(req);
@@ -685,6 +692,7 @@ void App::Handle(http::Request& req, http::Response& res) {
     proxy::Forwarder* to = component == Component::kRegistry ? to_registry_.get()
                            : component == Component::kNotary ? to_notary_.get()
                                                              : to_api_.get();
+    proxy::AddFrontFields(req, front_secret_);  // the components believe what the front says
     to->Forward(req, res);
     return;
   }

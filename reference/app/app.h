@@ -32,6 +32,7 @@
 #include "notary/signer/remote_signer.h"
 #include "proxy/ca.h"
 #include "proxy/forwarder.h"
+#include "proxy/forwarding.h"
 #include "proxy/front.h"
 #include "registry/api.h"
 #include "registry/registry.h"
@@ -116,6 +117,8 @@ class App {
   std::unique_ptr<notary::AccessTrustAuthorizer> trust_auth_;
   std::unique_ptr<notary::TrustServer> trust_;
   std::unique_ptr<api::ApiServer> dtr_api_;
+  proxy::TrustedProxies trusted_proxies_;  // whose X-Forwarded-* fields are believed
+  std::string front_secret_;               // shared by the front and the components of one data dir
   meta::Account none_admin_;  // who every caller is with --auth none  // /api/v0 and /enzi/v0
   std::mutex gc_mu_;          // one garbage collection at a time
   std::string gc_holder_;

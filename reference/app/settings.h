@@ -39,6 +39,9 @@ struct Settings {
   std::vector<std::string> hosts;
   std::string tls_cert, tls_key;  // http.tls.certificate, http.tls.key
   std::string client_ca;          // http.tls.clientcas: client certificates map to users
+  // Proxies whose X-Forwarded-For/-Proto/-Host are believed (addresses and CIDR blocks);
+  // loopback by default, for nginx or `dtr front` on the same host.
+  std::string trusted_proxies = "127.0.0.0/8,::1";
 
   // Which DTR component this process is. `dtr serve` runs all of them in one process; each
   // can also run alone on a shared data directory (SQLite in WAL mode, the same storage),

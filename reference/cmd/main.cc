@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,13 @@ flags (serve, reindex):
   --workers N          HTTP worker threads (default 64)
   --log-level LEVEL    debug, info, warn, error
   --no-access-log      do not log one line per request
+  --trusted-proxies LIST
+                       addresses and CIDR blocks of proxies (nginx, load balancers) whose
+                       X-Forwarded-For/-Proto/-Host are believed: the client address for
+                       login rate limits and logs, the host in token realms and Location
+                       headers. Default 127.0.0.0/8,::1; "none" believes no one. Others'
+                       X-Forwarded-* fields are dropped. (`dtr front` and the components of
+                       one --data directory also trust each other through a shared secret.)
 
 TLS (serve):
   --tls-listen HOST:PORT  also serve HTTPS there (TLS 1.2 and 1.3). Plain HTTP stays on
@@ -86,6 +94,7 @@ struct Args {
   std::string config, listen, data, log_level, auth, config_store;
   std::string tls_listen, tls_cert, tls_key, client_ca;
   std::string upstream_registry, upstream_api, upstream_notary;
+  std::optional<std::string> trusted_proxies;
   std::vector<std::string> hosts;
   int workers = 0;
   bool no_access_log = false;
@@ -140,6 +149,9 @@ bool ParseArgs(const std::vector<std::string>& argv, Args* a, std::string* err) 
       if (!value(&a->tls_key)) return false;
     } else if (f == "--client-ca") {
       if (!value(&a->client_ca)) return false;
+    } else if (f == "--trusted-proxies") {
+      if (!value(&tmp)) return false;
+      a->trusted_proxies = tmp == "none" ? "" : tmp;
     } else if (f == "--host") {
       if (!value(&tmp)) return false;
       a->hosts.push_back(tmp);
@@ -169,6 +181,7 @@ dtr::Result<dtr::app::Settings> BuildSettings(const Args& a) {
   if (!a.tls_cert.empty()) s.tls_cert = a.tls_cert;
   if (!a.tls_key.empty()) s.tls_key = a.tls_key;
   if (!a.client_ca.empty()) s.client_ca = a.client_ca;
+  if (a.trusted_proxies) s.trusted_proxies = *a.trusted_proxies;
   s.hosts.insert(s.hosts.end(), a.hosts.begin(), a.hosts.end());
   s.upstream_registry = a.upstream_registry;
   s.upstream_api = a.upstream_api;

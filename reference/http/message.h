@@ -78,7 +78,13 @@ struct Request {
   int version_minor = 1;                                   // HTTP/1.x
   Headers headers;
   BodyReader* body = nullptr;
-  std::string remote_addr;
+  std::string remote_addr;  // the peer: the client, or a proxy in front of us
+  // The client's address, for rate limits and logs: remote_addr, or what a trusted proxy
+  // says in X-Forwarded-For (set by proxy::NormalizeForwarding; "" before it runs).
+  std::string client_addr;
+  const std::string& ClientAddress() const {
+    return client_addr.empty() ? remote_addr : client_addr;
+  }
   bool tls = false;
   // The subject CN of a client certificate that verified against the client CA (mutual
   // TLS); "" when there is none.

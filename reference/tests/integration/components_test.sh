@@ -6,7 +6,10 @@
 # the API sees what the registry stored, Notary answers its paths; each component refuses
 # the paths of another, saying which; jobs run on the worker that claims their action
 # (online GC in the registry, the rest in the jobrunner); health names a component that is
-# down; a component stopped and started again leaves the index alone.
+# down; a component stopped and started again leaves the index alone. The front is the
+# edge (--trusted-proxies none): a client's own X-Forwarded-* fields and a forged client
+# certificate header change nothing, while a real client certificate verified by the front
+# logs its user in at the components behind it (mutual TLS through the front).
 #   components_test.sh PATH/TO/dtr
 set -euo pipefail
 
@@ -37,8 +40,10 @@ start() { # start COMPONENT [ARGS...]: sets PORT_<COMPONENT>
 start registry
 start api
 start notary
+tls_port="$(lib_free_port)"
 start front --registry "127.0.0.1:$PORT_registry" --api "127.0.0.1:$PORT_api" \
-  --notary "127.0.0.1:$PORT_notary"
+  --notary "127.0.0.1:$PORT_notary" --tls-listen "127.0.0.1:$tls_port" \
+  --client-ca "$D/ca/ca.pem" --trusted-proxies none
 "$dtr_bin" jobrunner --data "$D" </dev/null >>"$T/jobrunner.log" 2>&1 &
 jobrunner_pid=$!
 lib_on_exit "lib_stop_pid $jobrunner_pid '$D'"
@@ -72,6 +77,18 @@ lib_log "the token realm and Location headers name the front, not the component"
 curl -sS -D "$T/h" -o /dev/null "$front/v2/"
 grep -i '^www-authenticate:' "$T/h" | grep -qF "realm=\"$front/auth/token\"" ||
   lib_die "the challenge through the front does not name the front's realm: $(cat "$T/h")"
+# At the edge the front believes no client's forwarding fields: the realm stays its own.
+curl -sS -D "$T/h" -o /dev/null -H 'X-Forwarded-Host: evil.example' \
+  -H 'X-Forwarded-Proto: https' "$front/v2/"
+grep -i '^www-authenticate:' "$T/h" | grep -qF "realm=\"$front/auth/token\"" ||
+  lib_die "a client's X-Forwarded-Host reached the realm through the front: $(cat "$T/h")"
+# Nor does a client get a user by naming one in the header the front uses for certificates.
+code="$(curl -sS -o /dev/null -w '%{http_code}' -H 'X-DTR-Client-Cert-CN: admin' \
+  -H "X-DTR-Front-Secret: $(printf '0%.0s' $(seq 64))" "$front/v2/")"
+[ "$code" = 401 ] || lib_die "a forged client certificate header gave $code through the front"
+code="$(curl -sS -o /dev/null -w '%{http_code}' -H 'X-DTR-Client-Cert-CN: admin' \
+  "http://127.0.0.1:$PORT_registry/v2/")"
+[ "$code" = 401 ] || lib_die "a forged client certificate header gave $code at the registry"
 
 api_call POST /api/v0/meta/settings '{"createRepositoryOnPush":true}' >/dev/null
 
@@ -96,6 +113,25 @@ pull() { # pull DIR: pulls admin/app:v1 through the front and checks it byte for
   assert_layout_has "$L" "$1" "$digest"
 }
 pull "$T/back"
+
+lib_log "mutual TLS at the front: the certificate's user reaches the registry and the api"
+"$dtr_bin" client-cert --user admin --out "$T/admin-cert" --data "$D" >/dev/null
+tls() { # tls PATH [CURL ARGS...]: GET over HTTPS at the front; prints the status code
+  local p="$1"
+  shift
+  curl -sS -o "$T/tls.out" -w '%{http_code}' --cacert "$D/ca/ca.pem" "$@" "https://$S_TLS$p"
+}
+S_TLS="127.0.0.1:$tls_port"
+cert=(--cert "$T/admin-cert/client.cert" --key "$T/admin-cert/client.key")
+[ "$(tls /v2/)" = 401 ] || lib_die "/v2/ over HTTPS without a certificate was not refused"
+[ "$(tls /v2/ "${cert[@]}")" = 200 ] ||
+  lib_die "/v2/ with the admin's certificate through the front: $(cat "$T/tls.out")"
+[ "$(tls /v2/admin/app/manifests/v1 "${cert[@]}" -H "Accept: application/vnd.oci.image.manifest.v1+json")" = 200 ] ||
+  lib_die "a private manifest with the admin's certificate through the front: $(cat "$T/tls.out")"
+[ "$(tls /api/v0/repositories/admin/app "${cert[@]}")" = 200 ] ||
+  lib_die "the API with the admin's certificate through the front: $(cat "$T/tls.out")"
+[ "$(tls /api/v0/repositories/admin/app)" = 404 ] ||  # private: not even its existence
+  lib_die "the API over HTTPS without a certificate: $(cat "$T/tls.out")"
 
 lib_log "the api process sees what the registry stored, and the registry's pulls as events"
 tags="$(api_call GET /api/v0/repositories/admin/app/tags)"
