@@ -45,6 +45,7 @@ struct Options {
   uint64_t size = 1 << 20;
   int layers = 3;
   bool close = false;
+  bool tls_resume = false;  // https: resume TLS sessions (ClientOptions::tls_resume)
   pid_t pid = 0;
   std::string repo;
   bool by_digest = false;

@@ -244,10 +244,19 @@ HttpClient::HttpClient(Endpoint ep, const sockaddr_storage& addr, socklen_t addr
   head_.reserve(2048);
 }
 
-HttpClient::~HttpClient() { Close(); }
+HttpClient::~HttpClient() {
+  Close();
+  SSL_SESSION_free(session_);
+}
 
 void HttpClient::Close() {
   if (ssl_ != nullptr) {
+    // SSL_free takes a connection that was not shut down for a truncated one and marks its
+    // session not resumable, also as session_, which is the same object. One that ended
+    // between exchanges ended well: say so (without sending close_notify).
+    if (!mid_exchange_ && SSL_is_init_finished(ssl_)) {
+      SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    }
     SSL_free(ssl_);
     ssl_ = nullptr;
   }
@@ -257,6 +266,21 @@ void HttpClient::Close() {
   }
   start_ = end_ = 0;
   requests_on_conn_ = 0;
+  mid_exchange_ = false;
+  session_kept_ = false;
+}
+
+void HttpClient::KeepSession() {
+  if (ssl_ == nullptr || !opt_.tls_resume || session_kept_) return;
+  SSL_SESSION* s = SSL_get1_session(ssl_);
+  if (s == nullptr) return;
+  if (SSL_SESSION_is_resumable(s) != 1) {
+    SSL_SESSION_free(s);
+    return;
+  }
+  SSL_SESSION_free(session_);
+  session_ = s;
+  session_kept_ = true;
 }
 
 void HttpClient::SetError(Error* err, ErrorKind kind, std::string detail) {
@@ -303,6 +327,7 @@ bool HttpClient::Connect(Error* err) {
                  inet_pton(AF_INET6, ep_.host.c_str(), &a6) == 1;
     if (!is_ip) SSL_set_tlsext_host_name(ssl_, ep_.host.c_str());
     if (!opt_.tls->insecure()) SSL_set1_host(ssl_, ep_.host.c_str());
+    if (opt_.tls_resume && session_ != nullptr) SSL_set_session(ssl_, session_);
     if (SSL_connect(ssl_) != 1) {
       std::string why = OpenSslError();
       long verify = SSL_get_verify_result(ssl_);
@@ -312,6 +337,8 @@ bool HttpClient::Connect(Error* err) {
       SetError(err, ErrorKind::kTls, "TLS handshake: " + why);
       return false;
     }
+    ++tls_handshakes_;
+    if (SSL_session_reused(ssl_) == 1) ++tls_resumed_;
   }
   return true;
 }
@@ -409,9 +436,11 @@ bool HttpClient::Do(const Request& req, Response* resp, Error* err) {
   bool got_bytes = false;
   if (Attempt(req, resp, err, &got_bytes)) return true;
   if (reused && !got_bytes && err->kind == ErrorKind::kClosed) {
-    // The server closed the idle connection under us: once more on a fresh one.
+    // The server closed the idle connection under us (between exchanges, as far as it
+    // is concerned): once more on a fresh one.
     *err = Error{};
     got_bytes = false;
+    mid_exchange_ = false;
     Close();
     return Attempt(req, resp, err, &got_bytes);
   }
@@ -453,6 +482,7 @@ bool HttpClient::Attempt(const Request& req, Response* resp, Error* err, bool* g
     head_ += "\r\n";
   }
   head_ += "\r\n";
+  mid_exchange_ = true;
   if (req.body != nullptr && !req.chunked && body_size <= kInlineBody) {
     uint64_t off = 0;
     while (off < body_size) {
@@ -480,6 +510,8 @@ bool HttpClient::Attempt(const Request& req, Response* resp, Error* err, bool* g
   bool keep_alive = true;
   if (!ReadHead(resp, err, got_bytes, &keep_alive)) return false;
   if (!ReadBody(req, resp, err, &keep_alive)) return false;
+  mid_exchange_ = false;
+  KeepSession();
   if (!keep_alive || opt_.close) Close();
   return true;
 }

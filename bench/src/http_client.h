@@ -3,7 +3,8 @@
 // (`Connection: close`, what skopeo and the notary client do). It parses the status line,
 // headers and Content-Length or chunked bodies, streams request bodies from a replayable
 // source and response bodies into a sink, so neither is ever held whole unless asked.
-// TLS through OpenSSL when the endpoint is https.
+// TLS through OpenSSL when the endpoint is https; optionally resuming the previous
+// connection's session on the next (what a client with a session cache does).
 #pragma once
 
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 
 struct ssl_ctx_st;
 struct ssl_st;
+struct ssl_session_st;
 
 namespace dtrb {
 
@@ -143,6 +145,9 @@ struct ClientOptions {
   int timeout_ms = 60000;  // per send/recv call, and for connect
   std::shared_ptr<TlsContext> tls;
   std::string user_agent = "dtr-bench/0.1";
+  // Offer the session of this client's previous connection when opening the next one. Off,
+  // every connection is a full handshake, as with Go's default client (skopeo, notary).
+  bool tls_resume = false;
 };
 
 class HttpClient {
@@ -158,13 +163,19 @@ class HttpClient {
   // server may have closed it while idle). False on a transport error, with `err` set.
   bool Do(const Request& req, Response* resp, Error* err);
 
+  // Closes the connection. Its TLS session stays resumable when it ended between exchanges.
   void Close();
   uint64_t connections_opened() const { return connections_; }
+  uint64_t tls_handshakes() const { return tls_handshakes_; }
+  uint64_t tls_resumed() const { return tls_resumed_; }  // ... of which resumed a session
   const Endpoint& endpoint() const { return ep_; }
   bool close_mode() const { return opt_.close; }
 
  private:
   bool Connect(Error* err);
+  // Keeps the connection's session for the next one (TLS 1.3 tickets arrive after the
+  // handshake, so this runs once a response has been read).
+  void KeepSession();
   bool Attempt(const Request& req, Response* resp, Error* err, bool* got_bytes);
   bool SendAll(const char* data, size_t n, Error* err);
   bool SendBody(const Request& req, Response* resp, Error* err);
@@ -185,8 +196,12 @@ class HttpClient {
   std::string host_header_;
   int fd_ = -1;
   ssl_st* ssl_ = nullptr;
+  ssl_session_st* session_ = nullptr;  // to offer on the next connection (tls_resume)
+  bool session_kept_ = false;          // session_ is this connection's
+  bool mid_exchange_ = false;          // a request is out and its response not fully read
   uint64_t requests_on_conn_ = 0;
   uint64_t connections_ = 0;
+  uint64_t tls_handshakes_ = 0, tls_resumed_ = 0;
   std::vector<char> buf_;
   size_t start_ = 0, end_ = 0;
   std::string head_;  // request head scratch

@@ -49,6 +49,10 @@ flags:
   --layers N           layers per image (default 3)
   --close              send Connection: close and open a new connection for every request
                        (what skopeo does); default keep-alive
+  --tls-resume         https: offer the TLS session of a connection when the same worker
+                       opens its next one (a client with a session cache). Default off:
+                       every connection is a full handshake, as with Go's default client
+                       (skopeo, notary). The report counts handshakes and resumed ones
   --pid PID            sample this process's CPU time and RSS from /proc during the run
   --repo NAME          repository to use (default <user>/dtr-bench-<scenario>-<random> with
                        --user, else dtr-bench/<scenario>-<random>); on Docker Trusted
@@ -160,6 +164,8 @@ int main(int argc, char** argv) {
       opt.insecure = true;
     } else if (f == "--close") {
       opt.close = true;
+    } else if (f == "--tls-resume") {
+      opt.tls_resume = true;
     } else if (f == "--by-digest") {
       opt.by_digest = true;
     } else if (f == "--chunked") {

@@ -146,6 +146,10 @@ int RunBench(const Options& opt_in) {
     std::cerr << "dtr-bench: " << err << "\n";
     return 2;
   }
+  if (opt.tls_resume && !s.ep.tls) {
+    std::cerr << "dtr-bench: --tls-resume needs an https:// URL\n";
+    return 2;
+  }
   if (s.ep.tls) {
     s.tls = TlsContext::Create(opt.ca_file, opt.insecure, &err);
     if (s.tls == nullptr) {
@@ -192,6 +196,7 @@ int RunBench(const Options& opt_in) {
       {"repository", s.repo},
       {"concurrency", opt.concurrency},
       {"keep_alive", !opt.close},
+      {"tls_resume", opt.tls_resume},
       {"seconds", opt.seconds},
       {"warmup_seconds", opt.warmup},
       {"size", opt.size},
@@ -316,7 +321,7 @@ int RunBench(const Options& opt_in) {
   Histogram all;
   std::vector<Histogram> by_kind(workers[0]->by_kind.size());
   std::vector<uint64_t> kind_ops(by_kind.size(), 0);
-  uint64_t connections = 0, warmup_errors = 0;
+  uint64_t connections = 0, warmup_errors = 0, handshakes = 0, resumed = 0;
   std::vector<std::string> manifests = seed.created_manifests, blobs = seed.created_blobs;
   for (auto& w : workers) {
     total.Merge(w->measured);
@@ -326,6 +331,8 @@ int RunBench(const Options& opt_in) {
       kind_ops[k] += w->kind_ops[k];
     }
     connections += w->client.connections_opened();
+    handshakes += w->client.tls_handshakes();
+    resumed += w->client.tls_resumed();
     warmup_errors += w->warmup_errors;
     manifests.insert(manifests.end(), w->created_manifests.begin(), w->created_manifests.end());
     blobs.insert(blobs.end(), w->created_blobs.begin(), w->created_blobs.end());
@@ -345,6 +352,7 @@ int RunBench(const Options& opt_in) {
   report["bytes_received"] = total.bytes_received;
   report["mb_per_second"] = mbps;
   report["connections_opened"] = connections;
+  if (s.ep.tls) report["tls"] = {{"handshakes", handshakes}, {"resumed", resumed}};
   report["latency_ms"] = LatencyJson(all);
   if (!s.kind_names.empty()) {
     json kinds = json::object();
@@ -397,8 +405,8 @@ int RunBench(const Options& opt_in) {
       o << " (repository " << s.repo << ")\n";
     }
     o << "  setup        " << n << " connection" << (n == 1 ? "" : "s") << ", "
-      << (opt.close ? "Connection: close (new connection per request)" : "keep-alive") << ", "
-      << Fmt("%.1f s", opt.seconds);
+      << (opt.close ? "Connection: close (new connection per request)" : "keep-alive")
+      << (opt.tls_resume ? ", TLS sessions resumed" : "") << ", " << Fmt("%.1f s", opt.seconds);
     if (opt.warmup > 0) o << Fmt(" after %.1f s warm-up", opt.warmup);
     if (opt.count > 0) o << ", at most " << opt.count << " operations";
     if (opt.scenario != "ping" && opt.scenario != "manifest-get" && opt.scenario != "token" &&
@@ -421,6 +429,10 @@ int RunBench(const Options& opt_in) {
     o << "  requests     " << total.requests << "   "
       << Fmt("%.1f req/s", rate(static_cast<double>(total.requests))) << "   (" << connections
       << " connections opened)\n";
+    if (s.ep.tls) {
+      o << "  tls          " << handshakes << " handshakes, " << resumed << " resumed a session"
+        << (opt.tls_resume ? "" : " (--tls-resume offers sessions)") << "\n";
+    }
     o << "  throughput   " << Fmt("%.1f MB/s", mbps) << "   (bodies: sent "
       << Fmt("%.1f MB", static_cast<double>(total.bytes_sent) / 1e6) << ", received "
       << Fmt("%.1f MB", static_cast<double>(total.bytes_received) / 1e6) << ")\n";

@@ -69,7 +69,7 @@ Worker::Worker(Shared& shared, int worker_id, bool close_mode)
       id(worker_id),
       client(shared.ep, shared.addr, shared.addr_len,
              ClientOptions{close_mode, shared.opt.timeout_seconds * 1000, shared.tls,
-                           "dtr-bench/0.1"}),
+                           "dtr-bench/0.1", shared.opt.tls_resume}),
       rng(SeededRng()) {
   size_t kinds = shared.kind_names.empty() ? 1 : shared.kind_names.size();
   by_kind.resize(kinds);
@@ -100,9 +100,10 @@ HttpClient* Worker::ClientFor(const std::string& url, std::string* target, std::
     tls = TlsContext::Create(s.opt.ca_file, s.opt.insecure, why);
     if (tls == nullptr) return nullptr;
   }
-  auto c = std::make_unique<HttpClient>(
-      ep, addr, len,
-      ClientOptions{client.close_mode(), s.opt.timeout_seconds * 1000, tls, "dtr-bench/0.1"});
+  auto c =
+      std::make_unique<HttpClient>(ep, addr, len,
+                                   ClientOptions{client.close_mode(), s.opt.timeout_seconds * 1000,
+                                                 tls, "dtr-bench/0.1", s.opt.tls_resume});
   HttpClient* raw = c.get();
   others_.emplace(origin, std::move(c));
   return raw;

@@ -209,7 +209,7 @@ HttpClient MakeClient(int port, bool close = false) {
   sockaddr_storage addr{};
   socklen_t len = 0;
   EXPECT_TRUE(ResolveEndpoint(ep, true, &addr, &len, &err));
-  return HttpClient(ep, addr, len, ClientOptions{close, 5000, nullptr, "test"});
+  return HttpClient(ep, addr, len, ClientOptions{close, 5000, nullptr, "test", false});
 }
 
 TEST(HttpClient, FramesBodiesOnOneConnection) {

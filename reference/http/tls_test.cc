@@ -254,6 +254,33 @@ TEST_F(TlsServerTest, ResumesSessionsWithTls13AndTls12) {
   EXPECT_EQ(server_->stats().resumed.load(), 2u);
 }
 
+TEST_F(TlsServerTest, ResumesSessionsOfOneRequestConnections) {
+  // What skopeo-like clients with a session cache do: Connection: close, read the answer
+  // (the server closes after it), then offer the session on the next connection.
+  Start();
+  for (int version : {TLS1_3_VERSION, TLS1_2_VERSION}) {
+    ClientOptions o = Trusting();
+    o.max_version = version == TLS1_2_VERSION ? version : 0;
+    SSL_SESSION* session = nullptr;
+    for (int i = 0; i < 3; ++i) {
+      o.session = session;
+      TlsClient c(port(), o);
+      ASSERT_TRUE(c.ok());
+      EXPECT_EQ(c.reused(), i > 0) << "version " << version << ", connection " << i;
+      c.Send("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      std::string answer = c.ReadResponse();
+      EXPECT_NE(answer.find("Connection: close"), std::string::npos) << answer;
+      SSL_SESSION_free(session);
+      session = c.session();
+    }
+    SSL_SESSION_free(session);
+  }
+  for (int i = 0; i < 500 && server_->stats().resumed.load() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(server_->stats().resumed.load(), 4u);
+}
+
 TEST_F(TlsServerTest, PlainHttpOnTheTlsPortGetsAClear400) {
   Start();
   int fd = Connect(port());
