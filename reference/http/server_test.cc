@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -119,6 +121,39 @@ TEST_F(ServerTest, ChunkedRequestBody) {
       "PATCH /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
       "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer: x\r\n\r\n");
   EXPECT_NE(c.ReadUntil("world").find("PATCH /up 11:hello world"), std::string::npos);
+}
+
+TEST_F(ServerTest, ChunkedBodySplitAtAwkwardBoundaries) {
+  StartServer();
+  Client c(port());
+  std::string big(100000, 'a'), mid(70001, 'b');
+  for (size_t i = 0; i < big.size(); i += 97) big[i] = static_cast<char>('c' + i % 13);
+  std::string body = big + "x" + mid + "END!";
+  char size_line[32];
+  std::snprintf(size_line, sizeof size_line, "%zx", mid.size() + 4);
+  // Every send ends somewhere awkward: in a size line, between CR and LF, in chunk data,
+  // before the CRLF after the data, inside the last chunk and the trailers.
+  std::vector<std::string> sends = {
+      "PATCH /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1",
+      "86a0\r",
+      "\n" + big.substr(0, 65535),
+      big.substr(65535),
+      "\r",
+      "\n1\r\nx",
+      "\r\n" + std::string(size_line).substr(0, 2),
+      std::string(size_line).substr(2) + ";ext=1\r\n" + mid.substr(0, 3),
+      mid.substr(3) + "END!\r\n0",
+      "\r\nTrailer: y\r",
+      "\n\r\n"};
+  for (const auto& piece : sends) {
+    c.Send(piece);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::string r = c.ReadUntil("END!", 5000);
+  EXPECT_NE(r.find("200 OK"), std::string::npos) << r.substr(0, 200);
+  auto at = r.find("PATCH /up " + std::to_string(body.size()) + ":");
+  ASSERT_NE(at, std::string::npos) << r.substr(0, 200);
+  EXPECT_EQ(r.substr(r.find(':', at) + 1), body);
 }
 
 TEST_F(ServerTest, MalformedChunkIsAnError) {

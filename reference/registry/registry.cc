@@ -270,26 +270,16 @@ Result<UploadStatus> Registry::AppendUpload(const std::string& repo, const std::
   }
   auto w = driver_->Writer(layout::UploadData(repo, uuid), true);
   if (!w.ok()) return w.status();
-  std::vector<char> buf(1 << 20);
-  uint64_t received = 0;
+  CopiedBody copied = CopyUploadBody(body, **w, *u.sha256);
+  u.offset += copied.bytes;
+  uint64_t received = copied.bytes;
   Status failure;
-  while (true) {
-    std::string err;
-    ssize_t n = body(buf.data(), buf.size(), &err);
-    if (n < 0) {
-      failure =
-          Tagged(Code::kInvalidArgument, "upload body incomplete: " + err, oci::kBlobUploadInvalid);
-      break;
-    }
-    if (n == 0) break;
-    if (Status s = (*w)->Write(buf.data(), static_cast<size_t>(n)); !s.ok()) {
-      failure = s;
-      u.hash_valid = false;  // the file may hold part of this buffer
-      break;
-    }
-    u.sha256->Update(buf.data(), static_cast<size_t>(n));
-    u.offset += static_cast<uint64_t>(n);
-    received += static_cast<uint64_t>(n);
+  if (!copied.write_error.ok()) {
+    failure = copied.write_error;
+    u.hash_valid = false;  // the file may hold part of a buffer the hash has seen
+  } else if (copied.body_error) {
+    failure = Tagged(Code::kInvalidArgument, "upload body incomplete: " + *copied.body_error,
+                     oci::kBlobUploadInvalid);
   }
   Status closed = (*w)->Close();
   u.last_active = std::chrono::steady_clock::now();

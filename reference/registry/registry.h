@@ -19,6 +19,7 @@
 #include "core/status.h"
 #include "meta/meta_store.h"
 #include "registry/gc_guard.h"
+#include "registry/upload_body.h"
 #include "storage/blob_driver.h"
 
 namespace dtr::registry {
@@ -71,9 +72,6 @@ struct PutManifestResult {
   Digest digest;
   std::optional<Digest> subject;
 };
-
-// Where upload bytes come from: returns bytes read, 0 at the end, -1 with *error set.
-using ReadFn = std::function<ssize_t(char* buf, size_t n, std::string* error)>;
 
 class Registry {
  public:

@@ -2,7 +2,10 @@
 // headers and its error codes.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
+#include <random>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -455,6 +458,95 @@ TEST(RegistryFaultTest, BodyThatStopsEarlyLeavesNoBlobAndAResumableUpload) {
   EXPECT_EQ(res2.status, 400);
   EXPECT_EQ(reg.Do("HEAD", "/v2/r/blobs/" + DigestOf("whole content")).status, 404);
   EXPECT_EQ(reg.Do("HEAD", "/v2/r/blobs/" + DigestOf("whole")).status, 404);
+}
+
+// A body delivered in pieces of awkward sizes, as sockets and chunk framing deliver it.
+class PieceBody : public http::BodyReader {
+ public:
+  explicit PieceBody(std::string data) : data_(std::move(data)) {}
+  ssize_t Read(char* buf, size_t n) override {
+    static constexpr size_t kPieces[] = {1, 4095, 7, 131073, 65536, 3, 200000, 4097};
+    size_t k = std::min({n, data_.size() - pos_, kPieces[next_++ % std::size(kPieces)]});
+    std::memcpy(buf, data_.data() + pos_, k);
+    pos_ += k;
+    return static_cast<ssize_t>(k);
+  }
+  std::optional<uint64_t> declared_length() const override { return std::nullopt; }
+  const std::string& error() const override { return error_; }
+  bool finished() const override { return pos_ == data_.size(); }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+  size_t next_ = 0;
+  std::string error_;
+};
+
+std::string RandomBytes(size_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(rng());
+  return out;
+}
+
+http::Response Patch(TestRegistry& reg, const std::string& path, http::BodyReader* body,
+                     std::vector<std::pair<std::string, std::string>> headers = {}) {
+  http::Request req;
+  req.method = "PATCH";
+  http::SplitTarget(path, &req);
+  req.headers.Add("Host", "x");
+  for (auto& [k, v] : headers) req.headers.Add(k, v);
+  req.body = body;
+  http::Response res;
+  reg.app().Handle(req, res);
+  return res;
+}
+
+TEST(RegistryUploadTest, BigBodyInAwkwardPiecesAtAnUnalignedOffsetLandsIntact) {
+  TestRegistry reg;
+  auto start = reg.Do("POST", "/v2/r/blobs/uploads/");
+  std::string path = start.Header("Location").substr(start.Header("Location").find("/v2/"));
+  // 5 bytes first, so the big body starts off a page boundary in the file.
+  ASSERT_EQ(reg.Do("PATCH", path, "head:", {{"Content-Range", "0-4"}}).status, 202);
+  std::string big = RandomBytes((3 << 20) + 1234, 7);
+  PieceBody body(big);
+  auto res = Patch(reg, path, &body);
+  ASSERT_EQ(res.status, 202) << res.body;
+  EXPECT_EQ(res.headers.GetOr("Range"), "0-" + std::to_string(5 + big.size() - 1));
+  std::string all = "head:" + big + "tail";
+  auto done = reg.Do("PUT", path + "?digest=" + DigestOf(all), "tail");
+  ASSERT_EQ(done.status, 201) << done.body;
+  EXPECT_EQ(reg.Do("GET", "/v2/r/blobs/" + DigestOf(all)).body, all);
+  // A wrong digest after a big body is still refused, and nothing becomes visible.
+  auto again = reg.Do("POST", "/v2/r/blobs/uploads/");
+  std::string path2 = again.Header("Location").substr(again.Header("Location").find("/v2/"));
+  PieceBody body2(big);
+  ASSERT_EQ(Patch(reg, path2, &body2).status, 202);
+  std::string wrong = DigestOf(big + "x");
+  EXPECT_EQ(ErrorCode(reg.Do("PUT", path2 + "?digest=" + wrong)), "DIGEST_INVALID");
+  EXPECT_EQ(reg.Do("HEAD", "/v2/r/blobs/" + wrong).status, 404);
+}
+
+TEST(RegistryUploadTest, BodyThatFailsAfterManyBuffersResumesWithTheRightHash) {
+  TestRegistry reg;
+  auto start = reg.Do("POST", "/v2/r/blobs/uploads/");
+  std::string path = start.Header("Location").substr(start.Header("Location").find("/v2/"));
+  std::string whole = RandomBytes((2 << 20) + 77, 11);
+  size_t cut = (1 << 20) + 12345;
+  BrokenBody first(whole.substr(0, cut));
+  auto res = Patch(reg, path, &first);
+  EXPECT_EQ(res.status, 400);
+  EXPECT_EQ(reg.Do("GET", path).Header("Range"), "0-" + std::to_string(cut - 1));
+  std::string rest = whole.substr(cut);
+  PieceBody second(rest);
+  auto res2 =
+      Patch(reg, path, &second,
+            {{"Content-Range", std::to_string(cut) + "-" + std::to_string(whole.size() - 1)},
+             {"Content-Length", std::to_string(rest.size())}});
+  ASSERT_EQ(res2.status, 202) << res2.body;
+  auto done = reg.Do("PUT", path + "?digest=" + DigestOf(whole));
+  ASSERT_EQ(done.status, 201) << done.body;
+  EXPECT_EQ(reg.Do("GET", "/v2/r/blobs/" + DigestOf(whole)).body, whole);
 }
 
 TEST(RegistryFaultTest, ExpiredUploadsArePurged) {
