@@ -285,7 +285,7 @@ Result<int64_t> ParseRfc3339Ms(std::string_view s) {
   };
   std::tm tm{};
   size_t p = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!Digits(s, &p, 4, &year) || !Expect(s, &p, '-') || !Digits(s, &p, 2, &month) ||
       !Expect(s, &p, '-') || !Digits(s, &p, 2, &day) || !Expect(s, &p, 'T') ||
       !Digits(s, &p, 2, &hour) || !Expect(s, &p, ':') || !Digits(s, &p, 2, &minute) ||
@@ -314,7 +314,7 @@ Result<int64_t> ParseRfc3339Ms(std::string_view s) {
   } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
     int sign = s[p] == '-' ? -1 : 1;
     ++p;
-    int oh, om;
+    int oh = 0, om = 0;
     if (!Digits(s, &p, 2, &oh) || !Expect(s, &p, ':') || !Digits(s, &p, 2, &om) || oh > 23 ||
         om > 59) {
       return invalid();
