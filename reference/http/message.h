@@ -16,6 +16,8 @@
 namespace dtr::http {
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// `s` without leading and trailing spaces and tabs (HTTP's optional whitespace).
+std::string_view TrimOws(std::string_view s);
 
 // An ordered multimap with case-insensitive names; repeated headers keep every value.
 class Headers {

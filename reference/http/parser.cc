@@ -30,12 +30,6 @@ bool IsTokenChar(char c) {
   }
 }
 
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool Fail(ParseError* err, int status, std::string message) {
   err->status = status;
   err->message = std::move(message);

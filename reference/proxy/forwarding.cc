@@ -1,7 +1,6 @@
 #include "proxy/forwarding.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <sys/socket.h>
@@ -10,22 +9,16 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+
+#include "auth/secret_file.h"
 
 namespace dtr::proxy {
 
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // A literal address as 4 or 16 bytes; IPv4-mapped IPv6 (::ffff:a.b.c.d) becomes IPv4.
 bool ParseAddress(std::string_view text, int* family, std::array<uint8_t, 16>* bytes) {
-  std::string s(Trim(text));
+  std::string s(http::TrimOws(text));
   if (s.size() > 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
   bytes->fill(0);
   if (inet_pton(AF_INET, s.c_str(), bytes->data()) == 1) {
@@ -59,7 +52,7 @@ Result<TrustedProxies> TrustedProxies::Parse(std::string_view list) {
   TrustedProxies out;
   while (!list.empty()) {
     size_t comma = list.find(',');
-    std::string_view item = Trim(list.substr(0, comma));
+    std::string_view item = http::TrimOws(list.substr(0, comma));
     list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
     if (item.empty()) continue;
     Block b;
@@ -121,7 +114,7 @@ void NormalizeForwarding(http::Request& req, const TrustedProxies& trusted,
       std::string_view rest = field;
       while (!rest.empty()) {
         size_t comma = rest.find(',');
-        std::string_view hop = Trim(rest.substr(0, comma));
+        std::string_view hop = http::TrimOws(rest.substr(0, comma));
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
         if (!hop.empty()) hops.emplace_back(hop);
       }
@@ -159,46 +152,29 @@ Result<std::string> LoadOrCreateFrontSecret(const std::string& data_dir) {
     return Status(Code::kInternal, "cannot create " + dir + ": " + std::strerror(errno));
   }
   std::string path = dir + "/front-secret";
-  auto read = [&]() -> Result<std::string> {
-    std::ifstream in(path);
-    std::string secret;
-    in >> secret;
-    if (secret.size() != 64 || secret.find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return Status(Code::kInternal,
-                    path + " is not a front secret (64 hex digits); delete it to make a new one");
+  if (::access(path.c_str(), F_OK) != 0) {
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof raw) != 1) return Status(Code::kInternal, "RAND_bytes failed");
+    static const char kHex[] = "0123456789abcdef";
+    std::string line;
+    for (unsigned char c : raw) {
+      line += kHex[c >> 4];
+      line += kHex[c & 15];
     }
-    return secret;
-  };
-  if (::access(path.c_str(), F_OK) == 0) return read();
-  unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) return Status(Code::kInternal, "RAND_bytes failed");
-  static const char kHex[] = "0123456789abcdef";
-  std::string secret;
-  for (unsigned char c : raw) {
-    secret += kHex[c >> 4];
-    secret += kHex[c & 15];
+    OPENSSL_cleanse(raw, sizeof raw);
+    // When another process got there first, its secret is the one.
+    Status created = auth::CreateExclusive(path, line + "\n");
+    if (!created.ok() && !created.is(Code::kAlreadyExists)) return created;
   }
-  OPENSSL_cleanse(raw, sizeof raw);
-  // Written whole under a temporary name, then linked into place: link fails if another
-  // process got there first, and then its secret is the one.
-  std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + secret.substr(0, 8);
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status(Code::kInternal, "cannot create " + tmp + ": " + std::strerror(errno));
-  std::string line = secret + "\n";
-  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok) {
-    ::unlink(tmp.c_str());
-    return Status(Code::kInternal, "cannot write " + tmp);
+  auto text = auth::ReadFile(path);
+  if (!text.ok()) return text.status();
+  std::string secret = *text;
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() != 64 || secret.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    return Status(Code::kInternal,
+                  path + " is not a front secret (64 hex digits); delete it to make a new one");
   }
-  int linked = ::link(tmp.c_str(), path.c_str());
-  int link_errno = errno;
-  ::unlink(tmp.c_str());
-  if (linked != 0 && link_errno != EEXIST) {
-    return Status(Code::kInternal, "cannot create " + path + ": " + std::strerror(link_errno));
-  }
-  return read();
+  return secret;
 }
 
 }  // namespace dtr::proxy
