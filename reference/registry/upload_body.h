@@ -1,7 +1,8 @@
-// Moving an upload body into storage. The bytes go through large page-aligned buffers: the
-// calling thread reads each one from the body and writes it, while a second thread hashes
-// the buffers behind it, so hashing overlaps the network and the disk instead of adding to
-// them. A body that fits in one buffer is hashed on the calling thread.
+// Moving an upload body into storage. The bytes go through a ring of page-aligned slots:
+// the calling thread reads the body into them, one thread hashes each slot and another
+// writes runs of them (up to 1 MiB at a time), so the network, the hash and the disk overlap
+// instead of adding up. A body that fits in one slot is hashed and written on the calling
+// thread.
 #pragma once
 
 #include <sys/types.h>
@@ -21,12 +22,13 @@ namespace dtr::registry {
 using ReadFn = std::function<ssize_t(char* buf, size_t n, std::string* error)>;
 
 struct CopiedBody {
-  // Bytes read from the body, written to storage and fed to the hash, in that order.
+  // Bytes written to storage. Unless a write failed, that is every byte read from the body,
+  // and the hash has seen exactly them.
   uint64_t bytes = 0;
   // Set when the body failed after `bytes` (the client went away, bad framing).
   std::optional<std::string> body_error;
-  // Not ok when storage refused a write: the file may then hold part of the failed buffer,
-  // and the hash has seen all of it.
+  // Not ok when storage refused a write: the file may then hold part of the failed write,
+  // and the hash may have seen more than the file holds.
   Status write_error;
 };
 
