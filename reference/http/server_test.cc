@@ -156,6 +156,32 @@ TEST_F(ServerTest, ChunkedBodySplitAtAwkwardBoundaries) {
   EXPECT_EQ(r.substr(r.find(':', at) + 1), body);
 }
 
+// Big and tiny chunks in turn, all sent at once and followed by a second request on the
+// same connection: after a big chunk the server reads only a little for the next size line,
+// after small ones it reads ahead; neither may lose or take bytes of the next request.
+TEST_F(ServerTest, MixedChunkSizesAndAPipelinedRequestArriveIntact) {
+  StartServer();
+  Client c(port());
+  std::string wire = "PATCH /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string body;
+  const size_t sizes[] = {1, 70000, 3, 2, 65536, 4096, 5, 4095, 100000, 7, 1, 40000, 9};
+  char line[32];
+  for (size_t k = 0; k < std::size(sizes); ++k) {
+    std::string chunk(sizes[k], static_cast<char>('A' + k));
+    for (size_t i = 0; i < chunk.size(); i += 61) chunk[i] = static_cast<char>('a' + i % 26);
+    std::snprintf(line, sizeof line, k == 4 ? "%zX;name=v\r\n" : "%zx\r\n", sizes[k]);
+    wire += line + chunk + "\r\n";
+    body += chunk;
+  }
+  wire += "0\r\n\r\nPATCH /second HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nEND!";
+  c.Send(wire);
+  std::string r = c.ReadUntil("/second 4:END!", 5000);
+  auto at = r.find("PATCH /up " + std::to_string(body.size()) + ":");
+  ASSERT_NE(at, std::string::npos) << r.substr(0, 200);
+  EXPECT_EQ(r.substr(r.find(':', at) + 1, body.size()), body);
+  EXPECT_NE(r.find("PATCH /second 4:END!"), std::string::npos);
+}
+
 TEST_F(ServerTest, MalformedChunkIsAnError) {
   StartServer();
   Client c(port());
