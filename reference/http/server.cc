@@ -65,6 +65,8 @@ struct Conn {
   uint64_t bytes_out = 0;
   bool head_started = false;  // part of a request head is in buf
   bool clean_end = false;     // ended between requests: keep its TLS session resumable
+  bool lingering = false;     // answered and half-closed: discarding input until it closes
+  size_t discarded = 0;       // bytes thrown away while lingering
   Clock::time_point head_deadline;
   Clock::time_point deadline;  // while parked: closed at this time
 
@@ -518,9 +520,9 @@ struct Server::Impl {
     for (Conn* c : expired) {
       c->clean_end = c->handshaken && !c->head_started;
       stats->waiting.fetch_sub(1);
-      stats->timeouts.fetch_add(1);
+      if (!c->lingering) stats->timeouts.fetch_add(1);  // a lingering one was answered
       ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c->fd, nullptr);
-      if (c->handshaken && c->head_started) {
+      if (c->handshaken && c->head_started && !c->lingering) {
         // Best effort and never blocking: this is the epoll thread.
         Response res;
         RenderError(408, "request head not received in time", res);
@@ -611,9 +613,9 @@ struct Server::Impl {
       if (first != 0x16) {
         stats->handshake_failures.fetch_add(1);
         if (first >= 'A' && first <= 'Z') {  // looks like an HTTP method
-          WriteSimple(c, 400,
-                      "this port speaks HTTPS, but the client sent plain HTTP; use https:// or "
-                      "the plain HTTP port");
+          return WriteSimple(c, 400,
+                             "this port speaks HTTPS, but the client sent plain HTTP; use "
+                             "https:// or the plain HTTP port");
         }
         return Next::kClose;
       }
@@ -691,33 +693,49 @@ struct Server::Impl {
     Response res;
     RenderError(status, message, res);
     std::string out = RenderHead(res, false, true) + res.body;
-    if (c->SendAll(out.data(), out.size(), opt.body_idle_timeout_ms)) LingerClose(c);
+    if (c->SendAll(out.data(), out.size(), opt.body_idle_timeout_ms)) return LingerClose(c);
     return Next::kClose;
   }
 
   // Before closing a connection whose client may still be sending, stop writing and
-  // discard what arrives for a moment: closing with unread input sends a reset that can
-  // destroy the response before the client reads it.
-  static void LingerClose(Conn* c) {
+  // discard what arrives for opt.linger_ms: closing with unread input sends a reset that
+  // can destroy the response before the client reads it. The waiting happens parked in
+  // epoll, not on a worker (a worker used to sit out the 500 ms of every client that kept
+  // its end open after a Connection: close answer).
+  Next LingerClose(Conn* c) {
     if (c->ssl != nullptr && c->handshaken) {
       ERR_clear_error();
       SSL_shutdown(c->ssl);  // close_notify, best effort
     }
     ::shutdown(c->fd, SHUT_WR);
-    auto deadline = Clock::now() + std::chrono::milliseconds(500);
-    size_t discarded = 0;
+    c->lingering = true;
+    c->deadline = Clock::now() + std::chrono::milliseconds(opt.linger_ms);
+    return Linger(c);
+  }
+
+  // Discards what has arrived. kPark to wait for more; kClose once the client has closed,
+  // the time is up or 4 MiB were thrown away.
+  static Next Linger(Conn* c) {
     char sink[16384];
-    while (discarded < (4u << 20)) {
-      if (!WaitFd(c->fd, POLLIN, MsUntil(deadline))) break;
-      ssize_t n = ::recv(c->fd, sink, sizeof sink, 0);
-      if (n <= 0) break;
-      discarded += static_cast<size_t>(n);
+    while (c->discarded < (4u << 20)) {
+      ssize_t n = ::recv(c->fd, sink, sizeof sink, MSG_DONTWAIT);
+      if (n > 0) {
+        c->discarded += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && Clock::now() < c->deadline) {
+        return Next::kPark;
+      }
+      break;
     }
+    return Next::kClose;
   }
 
   // Serves what c has to offer: finishes its handshake, then requests while they arrive
   // back to back. kPark: wait in epoll until c->deadline for more.
   Next Serve(Conn* c) {
+    if (c->lingering) return Linger(c);
     if (!c->handshaken) {
       if (auto next = Handshake(c)) return *next;
     }
@@ -808,7 +826,7 @@ struct Server::Impl {
         double secs = std::chrono::duration<double>(Clock::now() - started).count();
         opt.on_complete(req, res, c->bytes_in - c->buf.size() - in0, c->bytes_out - out0, secs);
       }
-      if (ok && close) LingerClose(c);
+      if (ok && close) return LingerClose(c);
       if (!ok || close) return Next::kClose;
       if (c->buf.empty() && !c->HasBuffered()) {
         // Nothing pipelined: park until the next request.

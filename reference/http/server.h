@@ -33,6 +33,9 @@ struct ServerOptions {
   int head_timeout_ms = 10000;
   int body_idle_timeout_ms = 60000;  // longest silence inside a body, either direction
   int keepalive_timeout_ms = 30000;  // idle connection between requests
+  // After a response that closes the connection, how long input is still read and thrown
+  // away (so that closing does not reset the connection before the client has the answer).
+  int linger_ms = 500;
   // HTTPS when set. The context can be reloaded while the server runs.
   std::shared_ptr<TlsContext> tls;
   int handshake_timeout_ms = 10000;  // from accept to the end of the TLS handshake

@@ -114,6 +114,35 @@ TEST_F(ServerTest, KeepAliveAndPipelining) {
   EXPECT_NE(both.find("GET /c 0:"), std::string::npos) << both;
 }
 
+// After answering with Connection: close the server reads and discards for linger_ms so
+// the client gets the answer, not a reset; that waiting must not hold a worker. Every
+// worker (4 here) answers a client that then keeps its end open and sends more; another
+// client is still served at once, and each lingering one is closed once it is time.
+TEST_F(ServerTest, LingeringAfterCloseHoldsNoWorker) {
+  ServerOptions opt;
+  opt.linger_ms = 3000;
+  StartServer(opt);
+  std::vector<std::unique_ptr<Client>> stay;
+  for (int i = 0; i < 4; ++i) {
+    stay.push_back(std::make_unique<Client>(port()));
+    stay.back()->Send("GET /bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_NE(stay.back()->ReadUntil("GET /bye 0:").find("200 OK"), std::string::npos);
+    stay.back()->Send(std::string(100000, 'z'));  // discarded, not answered with a reset
+  }
+  auto asked = std::chrono::steady_clock::now();
+  Client next(port());
+  next.Send("GET /next HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(next.ReadUntil("GET /next 0:").find("200 OK"), std::string::npos);
+  // Served while all four still linger (they are closed 3 s after their answers).
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::milliseconds(1500));
+  EXPECT_EQ(server_->stats().active.load(), 5u);
+  for (int i = 0; i < 80 && server_->stats().active.load() > 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(server_->stats().active.load(), 1u);    // the four are closed, `next` stays
+  EXPECT_EQ(server_->stats().timeouts.load(), 0u);  // lingering is not a timeout
+}
+
 TEST_F(ServerTest, ChunkedRequestBody) {
   StartServer();
   Client c(port());
