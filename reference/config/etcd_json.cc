@@ -146,6 +146,18 @@ Code CodeForHttp(int status) {
 
 // Both shapes the gateway uses: unary {"error": "...", "code": 14, "message": "..."} and
 // streaming {"error": {"grpc_code": 14, "http_code": 503, "message": "..."}}.
+// The gateway's own connection to its member failed mid-request (the member restarted or
+// is going away): as unavailable as a member that does not answer, and the request may or
+// may not have been applied. Seen as "unexpected EOF" (gRPC code 2) after a leader was
+// killed and restarted.
+bool GatewayTransportFailure(std::string_view m) {
+  for (std::string_view sign : {"transport is closing", "error reading from server",
+                                "connection refused", "connection reset"}) {
+    if (m.find(sign) != std::string_view::npos) return true;
+  }
+  return m == "unexpected EOF" || m == "EOF";
+}
+
 std::optional<Status> GatewayError(const json& j) {
   auto it = j.find("error");
   if (it == j.end()) return std::nullopt;
@@ -159,6 +171,7 @@ std::optional<Status> GatewayError(const json& j) {
     message = m->get<std::string>();
   if (message.empty() && it->is_string()) message = it->get<std::string>();
   if (message.empty()) message = "unknown error";
+  if (GatewayTransportFailure(message)) return Status(Code::kUnavailable, "etcd: " + message);
   return Status(code == 0 ? Code::kIOError : CodeForGrpc(code), "etcd: " + message);
 }
 

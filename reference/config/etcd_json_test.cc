@@ -108,6 +108,18 @@ TEST(EtcdJson, Errors) {
       R"({"error":"etcdserver: request timed out","message":"etcdserver: request timed out","code":14})");
   EXPECT_TRUE(timeout.is(Code::kUnavailable));
   EXPECT_FALSE(RejectedBeforeProposal(timeout));
+  // The gateway lost its connection to the member: another member may answer, but a
+  // write may have been applied.
+  Status eof =
+      ErrorFromResponse(500, R"({"error":"unexpected EOF","message":"unexpected EOF","code":2})");
+  EXPECT_TRUE(eof.is(Code::kUnavailable)) << eof.message();
+  EXPECT_FALSE(RejectedBeforeProposal(eof));
+  EXPECT_TRUE(
+      ErrorFromResponse(
+          503, R"({"error":"rpc error: code = Unavailable desc = transport is closing","code":14})")
+          .is(Code::kUnavailable));
+  EXPECT_TRUE(
+      ErrorFromResponse(500, R"({"error":"mvcc: something else","code":2})").is(Code::kIOError));
   EXPECT_TRUE(ErrorFromResponse(404, "Not Found").is(Code::kUnsupported));
   EXPECT_TRUE(ErrorFromResponse(502, "<html>").is(Code::kUnavailable));
 }
