@@ -144,8 +144,6 @@ Code CodeForHttp(int status) {
   }
 }
 
-// Both shapes the gateway uses: unary {"error": "...", "code": 14, "message": "..."} and
-// streaming {"error": {"grpc_code": 14, "http_code": 503, "message": "..."}}.
 // The gateway's own connection to its member failed mid-request (the member restarted or
 // is going away): as unavailable as a member that does not answer, and the request may or
 // may not have been applied. Seen as "unexpected EOF" (gRPC code 2) after a leader was
@@ -158,6 +156,8 @@ bool GatewayTransportFailure(std::string_view m) {
   return m == "unexpected EOF" || m == "EOF";
 }
 
+// Both shapes the gateway uses: unary {"error": "...", "code": 14, "message": "..."} and
+// streaming {"error": {"grpc_code": 14, "http_code": 503, "message": "..."}}.
 std::optional<Status> GatewayError(const json& j) {
   auto it = j.find("error");
   if (it == j.end()) return std::nullopt;
