@@ -514,7 +514,9 @@ Status App::OpenUpstreams() {
   return Status::Ok();
 }
 
-Status App::StartTls(const http::ServerOptions& base) {
+// Issues the server certificate (when none is given) and loads it, before any listener
+// answers: whoever sees the plain listener up may use the certificate files at once.
+Status App::PrepareTls() {
   std::string host;
   int port;
   if (Status s = SplitHostPort(settings_.tls_listen, &host, &port); !s.ok()) return s;
@@ -539,6 +541,13 @@ Status App::StartTls(const http::ServerOptions& base) {
   auto tls = http::TlsContext::Create(files);
   if (!tls.ok()) return tls.status();
   tls_ = tls.value();
+  return Status::Ok();
+}
+
+Status App::StartTls(const http::ServerOptions& base) {
+  std::string host;
+  int port;
+  if (Status s = SplitHostPort(settings_.tls_listen, &host, &port); !s.ok()) return s;
   http::ServerOptions opt = base;
   opt.tls = tls_;
   opt.on_event = [](const std::string& e) { log::Warn(e); };
@@ -572,6 +581,9 @@ Status App::Start() {
               " out=" + std::to_string(out) + " ms=" + std::to_string(int(secs * 1000)) +
               (req.tls ? " tls" : ""));
   };
+  if (!settings_.tls_listen.empty()) {
+    if (Status s = PrepareTls(); !s.ok()) return s;
+  }
   if (!settings_.listen.empty()) {  // a jobrunner may have no listener
     std::string host;
     int port;

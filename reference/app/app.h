@@ -85,6 +85,7 @@ class App {
   void OpenApi();
   Status OpenConfigStore();
   Status PutStorage(const std::string& json_text);
+  Status PrepareTls();
   Status StartTls(const http::ServerOptions& base);
   void RegisterJobActions();
   std::string GcLockHolder();
