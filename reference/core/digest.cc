@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "core/hex.h"
+
 namespace dtr {
 
 namespace {
@@ -78,13 +80,8 @@ Digest Hasher::Finish() {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx_->md, out, &len);
-  static const char kHex[] = "0123456789abcdef";
-  std::string hex(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    hex[2 * i] = kHex[out[i] >> 4];
-    hex[2 * i + 1] = kHex[out[i] & 15];
-  }
-  std::string text = (algorithm_ == DigestAlgorithm::kSha256 ? "sha256:" : "sha512:") + hex;
+  std::string text =
+      (algorithm_ == DigestAlgorithm::kSha256 ? "sha256:" : "sha512:") + HexLower(out, len);
   return Digest::Parse(text).value();
 }
 

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "auth/secret_file.h"
+#include "core/hex.h"
 
 namespace dtr::proxy {
 
@@ -155,12 +156,7 @@ Result<std::string> LoadOrCreateFrontSecret(const std::string& data_dir) {
   if (::access(path.c_str(), F_OK) != 0) {
     unsigned char raw[32];
     if (RAND_bytes(raw, sizeof raw) != 1) return Status(Code::kInternal, "RAND_bytes failed");
-    static const char kHex[] = "0123456789abcdef";
-    std::string line;
-    for (unsigned char c : raw) {
-      line += kHex[c >> 4];
-      line += kHex[c & 15];
-    }
+    std::string line = HexLower(raw, sizeof raw);
     OPENSSL_cleanse(raw, sizeof raw);
     // When another process got there first, its secret is the one.
     Status created = auth::CreateExclusive(path, line + "\n");

@@ -7,19 +7,11 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/hex.h"
+
 namespace dtr::storage::sigv4 {
 
 namespace {
-
-std::string Hex(const unsigned char* p, size_t n) {
-  static const char* kHex = "0123456789abcdef";
-  std::string out(n * 2, '0');
-  for (size_t i = 0; i < n; ++i) {
-    out[2 * i] = kHex[p[i] >> 4];
-    out[2 * i + 1] = kHex[p[i] & 15];
-  }
-  return out;
-}
 
 std::string Hmac(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
@@ -99,7 +91,7 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_sha256(), nullptr);
-  return Hex(md, len);
+  return HexLower(md, len);
 }
 
 std::string SigningKey(std::string_view secret, std::string_view date, std::string_view region,
@@ -140,7 +132,7 @@ Signed Sign(const Credentials& creds, std::string_view region, std::string_view 
                        Sha256Hex(out.canonical_request);
   std::string key = SigningKey(creds.secret_key, date, region, service);
   std::string mac = Hmac(key, out.string_to_sign);
-  out.signature = Hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size());
+  out.signature = HexLower(mac);
   out.authorization = "AWS4-HMAC-SHA256 Credential=" + creds.access_key + "/" + scope +
                       ", SignedHeaders=" + out.signed_headers + ", Signature=" + out.signature;
   return out;

@@ -1,5 +1,7 @@
 #include "core/tuf/encoding.h"
 
+#include "core/hex.h"
+
 namespace dtr::tuf {
 
 namespace {
@@ -78,16 +80,7 @@ Result<std::string> Base64Decode(std::string_view text) {
   return out;
 }
 
-std::string HexEncode(std::string_view data) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(data.size() * 2);
-  for (unsigned char c : data) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 15]);
-  }
-  return out;
-}
+std::string HexEncode(std::string_view data) { return HexLower(data); }
 
 Result<std::string> HexDecode(std::string_view text) {
   if (text.size() % 2 != 0) return InvalidArgument("hex: odd length");
