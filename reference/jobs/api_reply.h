@@ -25,6 +25,14 @@ bool RequireAuthenticated(http::Response& res, const access::Principal& who);
 // the body is not one.
 bool ReadObject(http::Request& req, http::Response& res, nlohmann::json* out);
 
+// Optional typed fields of a request body. Absent or null leaves *out as it is; a value of
+// another type answers 400 INVALID_PARAMETERS naming the field and returns false.
+bool OptString(const nlohmann::json& b, const char* name, std::string* out, http::Response& res);
+bool OptBool(const nlohmann::json& b, const char* name, bool* out, http::Response& res);
+bool OptInteger(const nlohmann::json& b, const char* name, int64_t* out, http::Response& res);
+// An object field, kept as its JSON text.
+bool OptObject(const nlohmann::json& b, const char* name, std::string* out, http::Response& res);
+
 // "/api/v0/webhooks/x" -> {"api", "v0", "webhooks", "x"}.
 std::vector<std::string> SplitPath(const std::string& path);
 

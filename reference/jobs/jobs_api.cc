@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/range.h"
+#include "jobs/api_reply.h"
 #include "jobs/cron.h"
 
 namespace dtr::jobs {
@@ -71,70 +72,26 @@ json CronJson(const Cron& c) {
               {"nextRun", Rfc3339(c.next_run)}};
 }
 
-void Error(http::Response& res, int status, const std::string& code, const std::string& msg) {
-  res.status = status;
-  res.headers.Set("Content-Type", "application/json");
-  res.body =
-      json{{"errors",
-            json::array({json{{"code", code}, {"message", msg}, {"detail", json::object()}}})}}
-          .dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void Json(http::Response& res, int status, const json& body) {
-  res.status = status;
-  res.headers.Set("Content-Type", "application/json");
-  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-bool ReadJson(http::Request& req, http::Response& res, json* out) {
-  std::string body;
-  char buf[8192];
-  while (req.body) {
-    ssize_t n = req.body->Read(buf, sizeof buf);
-    if (n < 0) return Error(res, 400, "INVALID_JSON", "request body incomplete"), false;
-    if (n == 0) break;
-    body.append(buf, static_cast<size_t>(n));
-    if (body.size() > (1 << 20)) return Error(res, 413, "INVALID_JSON", "body too large"), false;
-  }
-  *out = json::parse(body, nullptr, false);
-  if (out->is_discarded() || !out->is_object()) {
-    Error(res, 400, "INVALID_JSON", "the request body must be a JSON object");
-    return false;
-  }
-  return true;
-}
+using reply::Error;
+using reply::Json;
 
 bool MethodNotAllowed(http::Response& res, const std::string& allow) {
-  res.headers.Set("Allow", allow);
-  Error(res, 405, "NOT_ALLOWED", "method not allowed here; allowed: " + allow);
+  reply::MethodNotAllowed(res, allow);
   return true;
 }
 
-std::vector<std::string> Split(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    if (j > i) parts.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return parts;
-}
+using reply::OptInteger;
+using reply::OptObject;
+using reply::OptString;
 
 // Job fields from a submission or cron body; errors name the field.
 bool FillJobFields(const json& b, Job* j, http::Response& res) {
-  try {
-    j->action = b.value("action", "");
-    j->retries_left = b.value("retries", int64_t{0});
-    if (b.contains("parameters")) j->parameters = b["parameters"].dump();
-    if (b.contains("capacityMap")) j->capacity_map = b["capacityMap"].dump();
-    j->deadline = b.value("deadline", "");
-    j->stop_timeout = b.value("stopTimeout", "");
-  } catch (const json::exception&) {
-    Error(res, 400, "INVALID_PARAMETERS",
-          "action, deadline and stopTimeout must be strings, retries an integer, parameters "
-          "and capacityMap objects");
+  if (!OptString(b, "action", &j->action, res) ||
+      !OptInteger(b, "retries", &j->retries_left, res) ||
+      !OptObject(b, "parameters", &j->parameters, res) ||
+      !OptObject(b, "capacityMap", &j->capacity_map, res) ||
+      !OptString(b, "deadline", &j->deadline, res) ||
+      !OptString(b, "stopTimeout", &j->stop_timeout, res)) {
     return false;
   }
   if (j->action.empty()) return Error(res, 400, "INVALID_PARAMETERS", "action is required"), false;
@@ -152,7 +109,7 @@ bool FillJobFields(const json& b, Job* j, http::Response& res) {
 }  // namespace
 
 bool JobsApi::Handle(http::Request& req, http::Response& res, const access::Principal& who) {
-  auto parts = Split(req.path);
+  auto parts = reply::SplitPath(req.path);
   if (parts.size() < 3 || parts[0] != "api" || parts[1] != "v0") return false;
   const std::string& what = parts[2];
   bool cluster = what == "meta" && parts.size() == 4 && parts[3] == "cluster_status";
@@ -220,18 +177,22 @@ void JobsApi::Jobs(http::Request& req, http::Response& res, const std::vector<st
     }
     if (req.method == "POST") {
       json b;
-      if (!ReadJson(req, res, &b)) return;
+      if (!reply::ReadObject(req, res, &b)) return;
       Job j;
       if (!FillJobFields(b, &j, res)) return;
-      if (auto at = b.value("scheduledAt", ""); !at.empty()) {
+      std::string at;
+      if (!OptString(b, "scheduledAt", &at, res)) return;
+      if (!at.empty()) {
         j.scheduled_at = ParseRfc3339(at);
         if (j.scheduled_at < 0) {
           return Error(res, 400, "INVALID_PARAMETERS", "scheduledAt must be RFC 3339 UTC");
         }
       }
       auto submitted = runner_->Submit(j);
-      if (!submitted.ok())
+      if (submitted.status().is(Code::kInvalidArgument)) {
         return Error(res, 400, "INVALID_PARAMETERS", submitted.status().message());
+      }
+      if (!submitted.ok()) return Error(res, 500, "INTERNAL_ERROR", submitted.status().message());
       return Json(res, 202, JobJson(*submitted));
     }
     MethodNotAllowed(res, "GET, POST");
@@ -244,8 +205,15 @@ void JobsApi::Jobs(http::Request& req, http::Response& res, const std::vector<st
   if (parts.size() == 4) {
     if (req.method == "GET") return Json(res, 200, JobJson(**job));
     if (req.method == "DELETE") {
-      store->RequestCancel(id);
-      if ((*job)->status != status::kRunning) store->Delete(id);
+      // A running job is asked to stop and stays listed until it has; others go at once.
+      if (auto r = store->RequestCancel(id); !r.ok()) {
+        return Error(res, 500, "INTERNAL_ERROR", r.status().message());
+      }
+      if ((*job)->status != status::kRunning) {
+        if (Status s = store->Delete(id); !s.ok()) {
+          return Error(res, 500, "INTERNAL_ERROR", s.message());
+        }
+      }
       res.status = 204;
       return;
     }
@@ -287,13 +255,14 @@ void JobsApi::Crons(http::Request& req, http::Response& res,
     }
     if (req.method == "POST") {
       json b;
-      if (!ReadJson(req, res, &b)) return;
+      if (!reply::ReadObject(req, res, &b)) return;
       Job fields;
       if (!FillJobFields(b, &fields, res)) return;
       if (!runner_->Known(fields.action)) {
         return Error(res, 400, "INVALID_PARAMETERS", "unknown job action '" + fields.action + "'");
       }
-      std::string spec = b.value("schedule", "");
+      std::string spec;
+      if (!OptString(b, "schedule", &spec, res)) return;
       auto sched = CronSchedule::Parse(spec);
       if (!sched.ok()) return Error(res, 400, "INVALID_PARAMETERS", sched.status().message());
       Cron c;
@@ -315,13 +284,16 @@ void JobsApi::Crons(http::Request& req, http::Response& res,
     MethodNotAllowed(res, "GET, POST");
     return;
   }
+  if (parts.size() != 4) return Error(res, 404, "NOT_FOUND", "no such endpoint");
   const std::string& action = parts[3];
   auto cron = store->GetCron(action);
   if (!cron.ok()) return Error(res, 500, "INTERNAL_ERROR", cron.status().message());
   if (!cron->has_value()) return Error(res, 404, "NO_SUCH_CRON", "no cron for action " + action);
   if (req.method == "GET") return Json(res, 200, CronJson(**cron));
   if (req.method == "DELETE") {
-    store->DeleteCron(action);
+    if (Status s = store->DeleteCron(action); !s.ok()) {
+      return Error(res, 500, "INTERNAL_ERROR", s.message());
+    }
     res.status = 204;
     return;
   }
@@ -347,7 +319,7 @@ void JobsApi::Workers(http::Request& req, http::Response& res,
   if (parts.size() == 5 && parts[4] == "capacity") {
     if (req.method != "POST") return (void)MethodNotAllowed(res, "POST");
     json b;
-    if (!ReadJson(req, res, &b)) return;
+    if (!reply::ReadObject(req, res, &b)) return;
     if (!b.contains("capacityMap") || !b["capacityMap"].is_object()) {
       return Error(res, 400, "INVALID_PARAMETERS", "capacityMap must be an object");
     }
@@ -374,20 +346,24 @@ void JobsApi::ActionConfigs(http::Request& req, http::Response& res,
     }
     if (req.method == "POST") {
       json b;
-      if (!ReadJson(req, res, &b)) return;
-      std::string action = b.value("action", "");
+      if (!reply::ReadObject(req, res, &b)) return;
+      std::string action;
+      if (!OptString(b, "action", &action, res)) return;
       if (!runner_->Known(action)) {
         return Error(res, 400, "INVALID_PARAMETERS", "unknown job action '" + action + "'");
       }
       if (!b.contains("parameters") || !b["parameters"].is_object()) {
         return Error(res, 400, "INVALID_PARAMETERS", "parameters must be an object");
       }
-      store->PutActionConfig(action, b["parameters"].dump());
+      if (Status s = store->PutActionConfig(action, b["parameters"].dump()); !s.ok()) {
+        return Error(res, 500, "INTERNAL_ERROR", s.message());
+      }
       return Json(res, 202, json{{"action", action}, {"parameters", b["parameters"]}});
     }
     MethodNotAllowed(res, "GET, POST");
     return;
   }
+  if (parts.size() != 4) return Error(res, 404, "NOT_FOUND", "no such endpoint");
   const std::string& action = parts[3];
   auto cfg = store->GetActionConfig(action);
   if (!cfg.ok()) return Error(res, 500, "INTERNAL_ERROR", cfg.status().message());
@@ -397,7 +373,9 @@ void JobsApi::ActionConfigs(http::Request& req, http::Response& res,
     return Json(res, 200, json{{"action", action}, {"parameters", JsonOr(**cfg)}});
   }
   if (req.method == "DELETE") {
-    store->DeleteActionConfig(action);
+    if (Status s = store->DeleteActionConfig(action); !s.ok()) {
+      return Error(res, 500, "INTERNAL_ERROR", s.message());
+    }
     res.status = 204;
     return;
   }

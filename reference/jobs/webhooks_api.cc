@@ -42,22 +42,8 @@ void Invalid(http::Response& res, const std::string& message) {
   Error(res, 400, "INVALID_PARAMETERS", message);
 }
 
-// Reads an optional string field; false (after answering 400) when it is not a string.
-bool OptString(const json& b, const char* name, std::string* out, http::Response& res) {
-  auto it = b.find(name);
-  if (it == b.end() || it->is_null()) return true;
-  if (!it->is_string()) return Invalid(res, std::string(name) + " must be a string"), false;
-  *out = it->get<std::string>();
-  return true;
-}
-
-bool OptBool(const json& b, const char* name, bool* out, http::Response& res) {
-  auto it = b.find(name);
-  if (it == b.end() || it->is_null()) return true;
-  if (!it->is_boolean()) return Invalid(res, std::string(name) + " must be true or false"), false;
-  *out = it->get<bool>();
-  return true;
-}
+using reply::OptBool;
+using reply::OptString;
 
 // Endpoint and TLS fields shared by subscribe and test.
 bool ReadTarget(const json& b, DeliveryTarget* t, http::Response& res) {

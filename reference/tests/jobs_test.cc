@@ -285,6 +285,55 @@ TEST(JobsApiTest, SubmitWatchCancelAndCrons) {
       json::parse(reg.Do("GET", "/api/v0/action_configs/sleep").body)["parameters"]["seconds"], 1);
 }
 
+// A field of the wrong type is the caller's mistake: 400 naming the field, nothing stored
+// (these answered 500 with a JSON library exception before).
+TEST(JobsApiTest, FieldsOfTheWrongTypeAreNamedAndNothingIsStored) {
+  TestRegistry reg;
+  auto listed = [&] {
+    return reg.Do("GET", "/api/v0/jobs").body + reg.Do("GET", "/api/v0/crons").body +
+           reg.Do("GET", "/api/v0/action_configs").body;
+  };
+  const std::string before = listed();
+  struct Case {
+    const char* target;
+    const char* body;
+    const char* field;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"/api/v0/jobs", R"({"action":5})", "action"},
+           {"/api/v0/jobs", R"({"action":"sleep","scheduledAt":5})", "scheduledAt"},
+           {"/api/v0/jobs", R"({"action":"sleep","retries":"2"})", "retries"},
+           {"/api/v0/jobs", R"({"action":"sleep","retries":1.5})", "retries"},
+           {"/api/v0/jobs", R"({"action":"sleep","deadline":30})", "deadline"},
+           {"/api/v0/jobs", R"({"action":"sleep","stopTimeout":[]})", "stopTimeout"},
+           {"/api/v0/jobs", R"({"action":"sleep","parameters":"seconds=1"})", "parameters"},
+           {"/api/v0/jobs", R"({"action":"sleep","capacityMap":[1]})", "capacityMap"},
+           {"/api/v0/crons", R"({"action":"onlinegc","schedule":5})", "schedule"},
+           {"/api/v0/crons", R"({"action":{},"schedule":"0 0 1 * * 0"})", "action"},
+           {"/api/v0/action_configs", R"({"action":5,"parameters":{}})", "action"},
+       }) {
+    auto r = reg.Do("POST", c.target, c.body);
+    EXPECT_EQ(r.status, 400) << c.target << " " << c.body << ": " << r.body;
+    auto j = json::parse(r.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.body;
+    EXPECT_EQ(j["errors"][0]["code"], "INVALID_PARAMETERS") << r.body;
+    EXPECT_NE(j["errors"][0]["message"].get<std::string>().find(std::string(c.field) + " must be"),
+              std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(listed(), before);
+  // Null means absent, as elsewhere in the API.
+  auto ok = reg.Do("POST", "/api/v0/jobs", R"({"action":"sleep","deadline":null,"retries":null})");
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  // A cron or action config has no sub-resources.
+  ASSERT_EQ(
+      reg.Do("POST", "/api/v0/crons", R"({"action":"onlinegc","schedule":"0 0 1 * * 0"})").status,
+      202);
+  EXPECT_EQ(reg.Do("GET", "/api/v0/crons/onlinegc").status, 200);
+  EXPECT_EQ(reg.Do("GET", "/api/v0/crons/onlinegc/extra").status, 404);
+  EXPECT_EQ(reg.Do("GET", "/api/v0/action_configs/sleep/extra").status, 404);
+}
+
 TEST(JobsApiTest, OnlyAdminsManageJobs) {
   app::Settings s;
   s.auth = "token";
