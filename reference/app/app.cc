@@ -55,8 +55,11 @@ Status UpstreamHealth(proxy::Forwarder& f, const std::string& name, const std::s
 }
 
 void RenderProtocolError(int status, const std::string& message, http::Response& res) {
-  registry::WriteError(res, status, status == 413 || status == 431 ? "SIZE_INVALID" : "UNSUPPORTED",
-                       message);
+  // UNKNOWN is distribution's code for a 500 (a handler that threw); the server logs why.
+  const char* code = status >= 500                    ? "UNKNOWN"
+                     : status == 413 || status == 431 ? "SIZE_INVALID"
+                                                      : "UNSUPPORTED";
+  registry::WriteError(res, status, code, message);
   res.status = status;
 }
 
@@ -550,7 +553,6 @@ Status App::StartTls(const http::ServerOptions& base) {
   if (Status s = SplitHostPort(settings_.tls_listen, &host, &port); !s.ok()) return s;
   http::ServerOptions opt = base;
   opt.tls = tls_;
-  opt.on_event = [](const std::string& e) { log::Warn(e); };
   tls_server_ = std::make_unique<http::Server>(
       opt, [this](http::Request& req, http::Response& res) { Handle(req, res); });
   if (Status s = tls_server_->Start(host, port); !s.ok()) return s;
@@ -569,6 +571,7 @@ Status App::Start() {
   http::ServerOptions opt;
   opt.workers = settings_.workers;
   opt.error_renderer = RenderProtocolError;
+  opt.on_event = [](const std::string& e) { log::Warn(e); };
   bool access_log = settings_.access_log && log::Enabled(log::Level::kInfo);
   proxy::Front* front = front_.get();
   opt.on_complete = [access_log, front](const http::Request& req, const http::Response& res,

@@ -789,8 +789,12 @@ struct Server::Impl {
       try {
         handler(req, res);
       } catch (const std::exception& e) {
+        // The details are for the operator's log, not for the caller.
+        if (opt.on_event) {
+          opt.on_event("internal error answering " + req.method + " " + req.path + ": " + e.what());
+        }
         res = Response();
-        RenderError(500, std::string("internal error: ") + e.what(), res);
+        RenderError(500, "internal error; the server log has the details", res);
       }
       bool close = res.close_connection || WantsClose(req) || stopping.load();
       if (!body.finished()) {

@@ -41,7 +41,7 @@ struct ServerOptions {
   int handshake_timeout_ms = 10000;  // from accept to the end of the TLS handshake
   // How often to look for changed certificate files (0: never; Reload is still possible).
   int tls_reload_check_ms = 1000;
-  // Notable events for the log (certificate reloaded, reload failed).
+  // Notable events for the log (certificate reloaded, reload failed, a handler that threw).
   std::function<void(const std::string&)> on_event;
   // Renders an error the server itself detected (malformed request, limits) into `res`.
   std::function<void(int status, const std::string& message, Response& res)> error_renderer;

@@ -10,6 +10,9 @@
 
 #include <chrono>
 #include <cstdio>
+#include <mutex>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -70,6 +73,7 @@ class Client {
 
 // Echoes the request body, or refuses without reading it when the path says so.
 void Echo(Request& req, Response& res) {
+  if (req.path == "/throw") throw std::runtime_error("secret detail");
   if (req.path == "/refuse") {
     res.status = 413;
     res.body = "no";
@@ -209,6 +213,28 @@ TEST_F(ServerTest, MixedChunkSizesAndAPipelinedRequestArriveIntact) {
   ASSERT_NE(at, std::string::npos) << r.substr(0, 200);
   EXPECT_EQ(r.substr(r.find(':', at) + 1, body.size()), body);
   EXPECT_NE(r.find("PATCH /second 4:END!"), std::string::npos);
+}
+
+// A handler that throws: 500 to the caller without the exception's text, which goes to
+// on_event (the log), and the connection still serves the next request.
+TEST_F(ServerTest, AHandlerThatThrowsIsA500AndALogLine) {
+  std::mutex mu;
+  std::vector<std::string> events;
+  ServerOptions opt;
+  opt.on_event = [&](const std::string& e) {
+    std::lock_guard lock(mu);
+    events.push_back(e);
+  };
+  StartServer(opt);
+  Client c(port());
+  c.Send("GET /throw HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = c.ReadUntil("GET /after 0:");
+  EXPECT_EQ(r.rfind("HTTP/1.1 500", 0), 0u) << r;
+  EXPECT_EQ(r.find("secret detail"), std::string::npos) << r;
+  EXPECT_NE(r.find("GET /after 0:"), std::string::npos) << r;
+  std::lock_guard lock(mu);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0].find("GET /throw: secret detail"), std::string::npos) << events[0];
 }
 
 TEST_F(ServerTest, MalformedChunkIsAnError) {
