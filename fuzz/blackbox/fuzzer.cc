@@ -741,7 +741,7 @@ void Fuzzer::ApiBody() {
   std::string path;
   json body;
   std::string name = "fz" + std::to_string(opts_.seed) + "x" + std::to_string(counter_++);
-  switch (Below(7)) {
+  switch (Below(8)) {
     case 0:
       path = "/api/v0/repositories/" + ns_;
       body = {{"name", name},
@@ -785,6 +785,15 @@ void Fuzzer::ApiBody() {
     case 5:
       path = "/api/v0/api_tokens";
       body = {{"tokenLabel", name}};
+      break;
+    case 6:
+      // A subscription on one of our repositories; deliveries go to the discard port of the
+      // server's own loopback, so a pushed tag calls nobody.
+      path = "/api/v0/webhooks";
+      body = {{"type", OneIn(2) ? "TAG_PUSH" : "MANIFEST_DELETE"},
+              {"key", Repo()},
+              {"endpoint", "http://127.0.0.1:9/dtr-fuzz"},
+              {"skipTLSVerification", false}};
       break;
     default:
       method = OneIn(2) ? "POST" : "PUT";

@@ -4,8 +4,9 @@
 // setup). DTR_API_GROUP, set per executable, picks the group; so each body parser has a
 // target of its own. The oracle: no crash, no sanitizer report, no 5xx.
 //
-// Webhooks and jobs are left out on purpose: their bodies name URLs and actions that the
-// application would then call or run.
+// Jobs and webhooks are in, without their side effects: the application is never started
+// (App::Start), so no worker runs a submitted job or cron and no event is delivered; the
+// webhook test endpoint, which would call the URL in the body, is left out.
 #include <unistd.h>
 
 #include <array>
@@ -14,6 +15,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "app/app.h"
 #include "http/parser.h"
@@ -58,6 +61,13 @@ const std::vector<Route>& Routes() {
       // 5: tag pruning policies
       {{"POST", "/api/v0/repositories/fzorg/fzrepo/pruningPolicies"},
        {"POST", "/api/v0/repositories/fzorg/fzrepo/pruningPolicies/test"}},
+      // 6: jobs, crons, action configs, worker capacity
+      {{"POST", "/api/v0/jobs"},
+       {"POST", "/api/v0/crons"},
+       {"POST", "/api/v0/action_configs"},
+       {"POST", "/api/v0/workers/fzworker/capacity"}},
+      // 7: webhooks (subscribe and update)
+      {{"POST", "/api/v0/webhooks"}, {"POST", "/api/v0/webhooks/update"}},
   };
   return groups[DTR_API_GROUP];
 }
@@ -90,6 +100,12 @@ dtr::http::Response Send(dtr::app::App& app, const std::string& method, const st
   return res;
 }
 
+// The id of the fixture webhook; inputs say FZHOOK where they mean it (ids are random).
+std::string& HookId() {
+  static std::string id;
+  return id;
+}
+
 dtr::app::App* Instance() {
   static dtr::app::App* app = [] {
     std::string dir =
@@ -113,6 +129,14 @@ dtr::app::App* Instance() {
       auto res = Send(*p, method, target, body);
       if (res.status >= 300) std::abort();  // the fixtures must exist
     }
+    // Port 9 (discard) on loopback: nothing is delivered there, and nothing triggers a
+    // delivery anyway (no event happens after this point).
+    auto hook =
+        Send(*p, "POST", "/api/v0/webhooks",
+             R"({"type":"TAG_PUSH","key":"fzorg/fzrepo","endpoint":"http://127.0.0.1:9/"})");
+    auto j = nlohmann::json::parse(hook.body, nullptr, false);
+    if (hook.status != 201 || !j.is_object() || !j["id"].is_string()) std::abort();
+    HookId() = j["id"].get<std::string>();
     return p;
   }();
   return app;
@@ -125,7 +149,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto& routes = Routes();
   const Route& r = routes[data[0] % routes.size()];
   std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
-  auto res = Send(*Instance(), r.method, r.path, body);
+  dtr::app::App* app = Instance();
+  for (size_t at = body.find("FZHOOK"); at != std::string::npos; at = body.find("FZHOOK", at)) {
+    body.replace(at, 6, HookId());
+    at += HookId().size();
+  }
+  auto res = Send(*app, r.method, r.path, body);
   if (res.status >= 500) __builtin_trap();
   return 0;
 }
