@@ -328,8 +328,13 @@ Status App::PutStorage(const std::string& json_text) {
 
 App::~App() { Stop(); }
 
+void App::SetGcHolder(const std::string& job_id) {
+  std::lock_guard lock(gc_holder_mu_);
+  gc_holder_ = job_id;
+}
+
 std::string App::GcLockHolder() {
-  std::lock_guard lock(gc_mu_);
+  std::lock_guard lock(gc_holder_mu_);  // not gc_mu_: a collection holds that while it runs
   return gc_holder_;
 }
 
@@ -340,19 +345,26 @@ void App::RegisterJobActions() {
       if (!lock.owns_lock()) {
         return Status(Code::kFailedPrecondition, "another garbage collection is running");
       }
-      gc_holder_ = ctx.job().id;
       jobs::GcOptions opt;
       opt.delete_untagged = untagged;
-      if (auto g = ctx.params().find("grace"); g != ctx.params().end() && g->is_string()) {
-        auto ms = jobs::ParseDurationMs(g->get<std::string>());
+      auto grace = ctx.StringParam("grace");
+      if (!grace.ok()) return grace.status();
+      if (!grace->empty()) {
+        auto ms = jobs::ParseDurationMs(*grace);
         if (!ms.ok()) return ms.status();
         opt.grace = std::chrono::seconds(*ms / 1000);
       }
-      opt.dry_run = ctx.params().value("dryRun", false);
+      auto dry_run = ctx.BoolParam("dryRun", false);
+      if (!dry_run.ok()) return dry_run.status();
+      opt.dry_run = *dry_run;
       opt.log = [&ctx](const std::string& line) { ctx.Log(line); };
       opt.cancelled = [&ctx] { return ctx.cancelled(); };
+      SetGcHolder(ctx.job().id);
+      struct ClearHolder {
+        App* app;
+        ~ClearHolder() { app->SetGcHolder(""); }
+      } clear{this};
       auto report = jobs::RunGarbageCollection(*registry_, opt);
-      gc_holder_.clear();
       return report.ok() ? Status::Ok() : report.status();
     };
   };
@@ -362,15 +374,17 @@ void App::RegisterJobActions() {
   runner_->Register("onlinegc_joblogs", [this](jobs::JobContext& ctx) -> Status {
     auto s = dtr_settings_->Get();
     auto age = jobs::ParseDurationMs(s->job_history_max_age);
-    int64_t keep = ctx.params().value("keep", s->job_history_to_keep);
-    auto removed = job_store_->CompactHistory(keep, age.ok() ? *age : int64_t{30} * 86400000);
+    auto keep = ctx.IntParam("keep", s->job_history_to_keep);
+    if (!keep.ok()) return keep.status();
+    auto removed = job_store_->CompactHistory(*keep, age.ok() ? *age : int64_t{30} * 86400000);
     if (!removed.ok()) return removed.status();
     ctx.Log("removed " + std::to_string(*removed) + " finished jobs and their logs");
     return Status::Ok();
   });
   runner_->Register("sleep", [](jobs::JobContext& ctx) -> Status {
-    int64_t seconds = ctx.params().value("seconds", int64_t{60});
-    for (int64_t i = 0; i < seconds * 10 && !ctx.cancelled(); ++i) {
+    auto seconds = ctx.IntParam("seconds", 60);
+    if (!seconds.ok()) return seconds.status();
+    for (int64_t i = 0; i < *seconds * 10 && !ctx.cancelled(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     return Status::Ok();

@@ -89,6 +89,7 @@ class App {
   Status StartTls(const http::ServerOptions& base);
   void RegisterJobActions();
   std::string GcLockHolder();
+  void SetGcHolder(const std::string& job_id);
 
   Settings settings_;
   // The front outlives the driver, which counts storage errors into its metrics.
@@ -121,8 +122,9 @@ class App {
   proxy::TrustedProxies trusted_proxies_;  // whose X-Forwarded-* fields are believed
   std::string front_secret_;               // shared by the front and the components of one data dir
   meta::Account none_admin_;  // who every caller is with --auth none  // /api/v0 and /enzi/v0
-  std::mutex gc_mu_;          // one garbage collection at a time
-  std::string gc_holder_;
+  std::mutex gc_mu_;          // one garbage collection at a time, held while it runs
+  std::mutex gc_holder_mu_;
+  std::string gc_holder_;  // the job id of the running collection; under gc_holder_mu_
   // `dtr front`: where each component listens.
   std::unique_ptr<proxy::Forwarder> to_registry_, to_api_, to_notary_;
   std::unique_ptr<http::Server> server_;

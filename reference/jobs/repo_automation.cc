@@ -24,9 +24,10 @@ Result<std::unique_ptr<RepoAutomation>> RepoAutomation::Open(RepoAutomationDeps 
   a->webhooks_api_ = std::make_unique<WebhooksApi>(a->dispatcher_.get(), d.identity, d.policy);
 
   d.runner->Register("tag_pruning", [self](JobContext& ctx) -> Status {
-    std::string repo = ctx.params().value("repository", "");
+    auto repo = ctx.StringParam("repository");
+    if (!repo.ok()) return repo.status();
     auto report = self->pruner_->Run(
-        repo, [&ctx](const std::string& line) { ctx.Log(line); },
+        *repo, [&ctx](const std::string& line) { ctx.Log(line); },
         [&ctx] { return ctx.cancelled(); });
     if (!report.ok()) return report.status();
     ctx.Log("evaluated " + std::to_string(report->policies) + " policies in " +

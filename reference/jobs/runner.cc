@@ -49,6 +49,40 @@ JobContext::JobContext(JobStore* store, Job job) : store_(store), job_(std::move
 
 void JobContext::Log(const std::string& line) { store_->AppendLog(job_.id, line); }
 
+namespace {
+
+const nlohmann::json* Param(const nlohmann::json& params, const char* name) {
+  auto it = params.find(name);
+  return it == params.end() || it->is_null() ? nullptr : &*it;
+}
+
+Status WrongParam(const char* name, const char* what) {
+  return InvalidArgument(std::string("parameter ") + name + " must be " + what);
+}
+
+}  // namespace
+
+Result<bool> JobContext::BoolParam(const char* name, bool def) const {
+  const nlohmann::json* v = Param(params_, name);
+  if (!v) return def;
+  if (!v->is_boolean()) return WrongParam(name, "true or false");
+  return v->get<bool>();
+}
+
+Result<int64_t> JobContext::IntParam(const char* name, int64_t def) const {
+  const nlohmann::json* v = Param(params_, name);
+  if (!v) return def;
+  if (!v->is_number_integer()) return WrongParam(name, "an integer");
+  return v->get<int64_t>();
+}
+
+Result<std::string> JobContext::StringParam(const char* name, std::string def) const {
+  const nlohmann::json* v = Param(params_, name);
+  if (!v) return def;
+  if (!v->is_string()) return WrongParam(name, "a string");
+  return v->get<std::string>();
+}
+
 Runner::Runner(JobStore* store, RunnerOptions options) : store_(store), options_(options) {}
 
 Runner::~Runner() { Stop(); }

@@ -24,6 +24,11 @@ class JobContext {
   JobContext(JobStore* store, Job job);
   const Job& job() const { return job_; }
   const nlohmann::json& params() const { return params_; }
+  // Typed parameters: `def` when absent or null; an error naming the parameter when it is
+  // of another type (the job then fails with that message).
+  Result<bool> BoolParam(const char* name, bool def) const;
+  Result<int64_t> IntParam(const char* name, int64_t def) const;
+  Result<std::string> StringParam(const char* name, std::string def = "") const;
   void Log(const std::string& line);
   bool cancelled() const { return cancelled_.load(); }
   void Cancel() { cancelled_.store(true); }

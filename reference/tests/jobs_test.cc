@@ -334,6 +334,40 @@ TEST(JobsApiTest, FieldsOfTheWrongTypeAreNamedAndNothingIsStored) {
   EXPECT_EQ(reg.Do("GET", "/api/v0/action_configs/sleep/extra").status, 404);
 }
 
+// A job parameter of the wrong type fails the job with a log line naming it (the JSON
+// library's exception text before, and a GC left its lock holder set).
+TEST(JobsApiTest, JobParametersOfTheWrongTypeFailTheJobNamingThem) {
+  TestRegistry reg;
+  reg.app().runner().Start();
+  struct Case {
+    const char* body;
+    const char* line;
+  };
+  for (const Case& c : std::vector<Case>{
+           {R"({"action":"sleep","parameters":{"seconds":"1"}})",
+            "parameter seconds must be an integer"},
+           {R"({"action":"onlinegc","parameters":{"dryRun":"yes"}})",
+            "parameter dryRun must be true or false"},
+           {R"({"action":"onlinegc","parameters":{"grace":60}})",
+            "parameter grace must be a string"},
+           {R"({"action":"onlinegc_joblogs","parameters":{"keep":[]}})",
+            "parameter keep must be an integer"},
+           {R"({"action":"tag_pruning","parameters":{"repository":{}}})",
+            "parameter repository must be a string"},
+       }) {
+    auto r = reg.Do("POST", "/api/v0/jobs", c.body);
+    ASSERT_EQ(r.status, 202) << r.body;
+    std::string id = json::parse(r.body)["id"];
+    ASSERT_TRUE(WaitFor([&] {
+      return json::parse(reg.Do("GET", "/api/v0/jobs/" + id).body)["status"] == "errored";
+    })) << c.body;
+    std::string logs = reg.Do("GET", "/api/v0/jobs/" + id + "/logs").body;
+    EXPECT_NE(logs.find(c.line), std::string::npos) << c.body << ": " << logs;
+  }
+  auto status = json::parse(reg.Do("GET", "/api/v0/meta/cluster_status").body);
+  EXPECT_EQ(status["gc_lock_holder"], "");
+}
+
 TEST(JobsApiTest, OnlyAdminsManageJobs) {
   app::Settings s;
   s.auth = "token";
