@@ -1,5 +1,8 @@
 #include "api/api_server.h"
 
+#include <map>
+#include <set>
+
 #include "api/call.h"
 #include "api/routes.h"
 #include "app/log.h"
@@ -11,6 +14,16 @@ namespace {
 bool HasPrefix(std::string_view path, std::string_view prefix) {
   return path.substr(0, prefix.size()) == prefix &&
          (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+// The paths a route template matches, whatever its parameters are called: "/a/{}/b".
+std::string Shape(const Route& r) {
+  std::string shape;
+  for (const auto& seg : r.segments) {
+    bool param = seg.size() > 2 && seg.front() == '{' && seg.back() == '}';
+    shape += "/" + (param ? std::string("{}") : seg);
+  }
+  return shape;
 }
 
 }  // namespace
@@ -38,10 +51,44 @@ ApiServer::ApiServer(ApiDeps deps) : deps_(std::move(deps)) {
       .Summary("This API's OpenAPI 2.0 (Swagger) document")
       .Permission("anyone")
       .Returns(200, "OpenAPI");
-  docs_json_ = OpenApiDocument(routes_, deps_.version);
+  docs_json_ = OpenApiDocument(routes_, described_, definitions_, deps_.version);
 }
 
 ApiServer::~ApiServer() = default;
+
+Status ApiServer::Describe(std::vector<Route> routes, const std::string& definitions_json) {
+  auto definitions = MergeDefinitions(definitions_, definitions_json);
+  if (!definitions.ok()) return definitions.status();
+  std::map<std::string, std::string> pattern_of;  // shape -> the template documenting it
+  std::set<std::string> operations;               // "METHOD template"
+  auto known = [&](const Route& r) {
+    pattern_of.emplace(Shape(r), r.pattern);
+    operations.insert(r.method + " " + r.pattern);
+  };
+  for (const Route& r : routes_.routes()) known(r);
+  for (const Route& r : described_) known(r);
+  for (Route& r : routes) {
+    std::string what = r.method + " " + r.pattern;
+    if (!IsApiPath(r.pattern)) return InvalidArgument(what + " is not under /api/v0 or /enzi/v0");
+    r.segments = SplitPath(r.pattern);
+    r.handler = nullptr;
+    auto shape = pattern_of.find(Shape(r));
+    if (shape != pattern_of.end() && shape->second != r.pattern) {
+      return InvalidArgument(what + " matches the same paths as " + shape->second);
+    }
+    if (operations.count(what) != 0) return InvalidArgument(what + " is already documented");
+    for (const std::string* schema : {&r.body, &r.returns}) {
+      if (!schema->empty() && !IsDefined(*definitions, *schema)) {
+        return InvalidArgument(what + " names the undefined schema " + *schema);
+      }
+    }
+    known(r);
+  }
+  for (Route& r : routes) described_.push_back(std::move(r));
+  definitions_ = std::move(*definitions);
+  docs_json_ = OpenApiDocument(routes_, described_, definitions_, deps_.version);
+  return Status::Ok();
+}
 
 bool ApiServer::Handle(http::Request& req, http::Response& res, const access::Principal& who) {
   if (!IsApiPath(req.path)) return false;

@@ -67,13 +67,25 @@ class ApiServer {
   // Serves requests under /api/v0 and /enzi/v0; false (response untouched) for other paths.
   bool Handle(http::Request& req, http::Response& res, const access::Principal& who);
 
+  // Documents endpoints other services answer under /api/v0 before this server is asked (the
+  // jobrunner's, webhooks, pruning policies) in /api/v0/docs.json beside the table's own.
+  // `routes` are documentation only: their handlers are dropped and Handle never dispatches
+  // them. `definitions_json` is a JSON object of the schemas they name beyond the API's.
+  // Call before serving. InvalidArgument, documenting nothing, when a route is outside
+  // /api/v0 and /enzi/v0, is already documented (or its path template matches the same paths
+  // as another's), names an undefined schema, or a schema is malformed or defined already.
+  Status Describe(std::vector<Route> routes, const std::string& definitions_json);
+
   const RouteTable& routes() const { return routes_; }
+  const std::vector<Route>& described() const { return described_; }
   const ApiDeps& deps() const { return deps_; }
 
  private:
   ApiDeps deps_;
   RouteTable routes_;
-  std::string docs_json_;  // built once from routes_
+  std::vector<Route> described_;  // documentation only (Describe)
+  std::string definitions_;       // their schemas, a JSON object; empty: none
+  std::string docs_json_;         // built from the above
 };
 
 // Path prefixes ApiServer answers.

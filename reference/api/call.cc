@@ -40,6 +40,7 @@ int ErrorStatus(std::string_view code) {
   if (code == err::kNotAllowed || code == err::kRepositoryContainsTagsInNotary) return 405;
   if (code == err::kTagInNotary) return 409;
   if (code == err::kInternal) return 500;
+  if (code == err::kWebhookDeliveryFailed) return 502;
   if (code == err::kNotFound || code.substr(0, 8) == "NO_SUCH_") return 404;
   return 400;
 }

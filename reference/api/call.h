@@ -46,6 +46,15 @@ inline constexpr const char* kInvalidDigest = "INVALID_DIGEST";
 inline constexpr const char* kTagInNotary = "TAG_IN_NOTARY";  // 409
 inline constexpr const char* kRepositoryContainsTagsInNotary =
     "REPOSITORY_CONTAINS_TAGS_IN_NOTARY";  // 405
+// Served by the jobs module (jobs/api_docs.h documents its endpoints).
+inline constexpr const char* kNoSuchJob = "NO_SUCH_JOB";
+inline constexpr const char* kNoSuchCron = "NO_SUCH_CRON";
+inline constexpr const char* kNoSuchWorker = "NO_SUCH_WORKER";
+inline constexpr const char* kNoSuchActionConfig = "NO_SUCH_ACTION_CONFIG";
+inline constexpr const char* kNoSuchWebhook = "NO_SUCH_WEBHOOK";
+inline constexpr const char* kNoSuchPruningPolicy = "NO_SUCH_PRUNING_POLICY";
+inline constexpr const char* kInvalidPruningPolicy = "INVALID_PRUNING_POLICY";
+inline constexpr const char* kWebhookDeliveryFailed = "WEBHOOK_DELIVERY_FAILED";  // 502
 }  // namespace err
 
 // HTTP status of an error code.

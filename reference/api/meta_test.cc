@@ -302,6 +302,95 @@ TEST_F(MetaTest, DocsListEveryRoute) {
   }
 }
 
+// Endpoints other services answer (the jobs module's) are documented, never dispatched.
+TEST_F(MetaTest, DescribedRoutesAreDocumentedNotServed) {
+  auto route = [](std::string method, std::string pattern) {
+    Route r;
+    r.method = std::move(method);
+    r.pattern = std::move(pattern);
+    r.caller = Caller::kAdmin;
+    r.handler = [](Call& c) { c.Reply(200, json::object()); };
+    return r;
+  };
+  std::vector<Route> described;
+  described.push_back(route("GET", "/api/v0/jobs/{id}")
+                          .Tag("jobs")
+                          .Summary("Get a job")
+                          .Permission("system admins")
+                          .Returns(200, "responses.Job")
+                          .Errors({err::kNoSuchJob}));
+  described.push_back(route("POST", "/api/v0/webhooks/test")
+                          .Tag("webhooks")
+                          .Summary("Test an endpoint")
+                          .Permission("any user")
+                          .Body("forms.WebhookTest")
+                          .Returns(202)
+                          .Errors({err::kWebhookDeliveryFailed}));
+  const std::string definitions =
+      R"({"responses.Job": {"type": "object", "properties": {"id": {"type": "string"}}},
+          "forms.WebhookTest": {"type": "object", "properties": {
+            "job": {"$ref": "#/definitions/responses.Job"},
+            "owner": {"$ref": "#/definitions/responses.Account"}}}})";
+  // Refusals change nothing.
+  auto refused = [&](std::vector<Route> routes, const std::string& defs) {
+    std::string before = Get(Anonymous(), "/api/v0/docs.json").body;
+    Status s = api_->Describe(std::move(routes), defs);
+    EXPECT_TRUE(s.is(Code::kInvalidArgument)) << s.message();
+    EXPECT_EQ(Get(Anonymous(), "/api/v0/docs.json").body, before);
+    EXPECT_TRUE(api_->described().empty());
+  };
+  refused({route("GET", "/api/v0/repositories").Summary("twice")}, "{}");
+  refused({route("DELETE", "/api/v0/repositories/{ns}/{name}")}, "{}");  // same paths
+  refused({route("GET", "/v2/_catalog")}, "{}");
+  refused({route("GET", "/api/v0/jobs").Returns(200, "[]responses.Nothing")}, "{}");
+  refused(described, "[]");
+  refused(described, R"({"responses.Account": {"type": "object"}})");  // the API's own
+  refused(described, R"({"responses.Job": 1})");
+  refused(described, R"({"responses.Job": {"$ref": "#/definitions/responses.Nothing"}})");
+  refused({described[0], described[0]}, definitions);
+
+  ASSERT_TRUE(api_->Describe(described, definitions).ok());
+  EXPECT_EQ(api_->described().size(), 2u);
+  EXPECT_EQ(api_->described()[0].segments, (std::vector<std::string>{"api", "v0", "jobs", "{id}"}));
+  EXPECT_TRUE(api_->Describe(described, "{}").is(Code::kInvalidArgument));  // already there
+  json doc = Get(Anonymous(), "/api/v0/docs.json").Json();
+  json job = doc["paths"]["/api/v0/jobs/{id}"]["get"];
+  EXPECT_EQ(job["summary"], "Get a job");
+  ASSERT_EQ(job["parameters"].size(), 1u);
+  EXPECT_EQ(job["parameters"][0]["name"], "id");
+  EXPECT_EQ(job["parameters"][0]["in"], "path");
+  EXPECT_EQ(job["responses"]["200"]["schema"]["$ref"], "#/definitions/responses.Job");
+  EXPECT_EQ(job["responses"]["404"]["description"], "NO_SUCH_JOB: no such job");
+  EXPECT_TRUE(job["responses"].contains("403"));  // admins only
+  json test = doc["paths"]["/api/v0/webhooks/test"]["post"];
+  EXPECT_NE(test["responses"]["502"]["description"].get<std::string>().find(
+                "WEBHOOK_DELIVERY_FAILED: the endpoint"),
+            std::string::npos);
+  EXPECT_TRUE(test["responses"].contains("400"));  // INVALID_JSON: it has a body
+  EXPECT_TRUE(doc["definitions"].contains("forms.WebhookTest"));
+  EXPECT_TRUE(doc["definitions"].contains("responses.Account"));
+  std::set<std::string> tags;
+  for (const auto& t : doc["tags"]) tags.insert(t["name"]);
+  EXPECT_TRUE(tags.count("jobs") && tags.count("webhooks"));
+  // Never dispatched: the path is still unknown here, so the delegates get it.
+  auto r = Get(As("admin"), "/api/v0/jobs/123");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.Code(), "NOT_FOUND");
+  r = Do(As("admin"), "POST", "/api/v0/webhooks/test", "{}");
+  EXPECT_EQ(r.Code(), "NOT_FOUND");
+}
+
+TEST(CallHelpersTest, ErrorStatus) {
+  EXPECT_EQ(ErrorStatus(err::kWebhookDeliveryFailed), 502);
+  EXPECT_EQ(ErrorStatus(err::kNoSuchJob), 404);
+  EXPECT_EQ(ErrorStatus(err::kNoSuchPruningPolicy), 404);
+  EXPECT_EQ(ErrorStatus(err::kInvalidPruningPolicy), 400);
+  EXPECT_EQ(ErrorStatus(err::kNotAllowed), 405);
+  EXPECT_EQ(ErrorStatus(err::kTagInNotary), 409);
+  EXPECT_EQ(ErrorStatus(err::kInvalidJson), 400);
+  EXPECT_EQ(ErrorStatus(err::kInternal), 500);
+}
+
 TEST_F(MetaTest, UnknownRoutesAndMethods) {
   auto r = Get(As("alice"), "/api/v0/nothing/here");
   EXPECT_EQ(r.status, 404);

@@ -1,6 +1,7 @@
 // The OpenAPI 2.0 document of /api/v0 and /enzi/v0, generated from the route table. The
 // schema definitions below are the JSON shapes the handlers produce and accept.
 #include <cctype>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -200,8 +201,26 @@ const std::map<std::string, std::string>& ErrorDescriptions() {
       {err::kInvalidVisibility, "visibility is neither public nor private"},
       {err::kInvalidTagName, "the tag name is invalid"},
       {err::kInvalidDigest, "the digest is invalid"},
+      {err::kTagInNotary, "the tag is signed in Notary: remove its signature first"},
+      {err::kRepositoryContainsTagsInNotary,
+       "the repository has trust data in Notary: delete it first"},
+      {err::kNoSuchJob, "no such job"},
+      {err::kNoSuchCron, "no cron for this action"},
+      {err::kNoSuchWorker, "no such worker"},
+      {err::kNoSuchActionConfig, "no parameters are configured for this action"},
+      {err::kNoSuchWebhook, "no such webhook, or the caller cannot see it"},
+      {err::kNoSuchPruningPolicy, "no such pruning policy in this repository"},
+      {err::kInvalidPruningPolicy, "the policy's rules or enabled flag are invalid"},
+      {err::kWebhookDeliveryFailed,
+       "the endpoint was unreachable or did not answer 2xx (detail.status: its status, 0 for "
+       "none)"},
   };
   return kDescriptions;
+}
+
+const json& ApiDefinitions() {
+  static const json kParsed = json::parse(kDefinitions);
+  return kParsed;
 }
 
 json SchemaRef(const std::string& name) {
@@ -281,15 +300,20 @@ json Operation(const Route& r) {
 
 }  // namespace
 
-std::string OpenApiDocument(const RouteTable& t, const std::string& version) {
+std::string OpenApiDocument(const RouteTable& t, const std::vector<Route>& described,
+                            const std::string& definitions, const std::string& version) {
   json paths = json::object();
   std::set<std::string> tags;
-  for (const Route& r : t.routes()) {
+  auto add = [&](const Route& r) {
     std::string method = r.method;
     for (char& ch : method) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     paths[r.pattern][method] = Operation(r);
     tags.insert(r.tag);
-  }
+  };
+  for (const Route& r : t.routes()) add(r);
+  for (const Route& r : described) add(r);
+  json all_definitions = ApiDefinitions();
+  if (!definitions.empty()) all_definitions.update(json::parse(definitions));
   json tag_list = json::array();
   for (const auto& tag : tags) tag_list.push_back({{"name", tag}});
   json doc = {
@@ -309,8 +333,52 @@ std::string OpenApiDocument(const RouteTable& t, const std::string& version) {
       {"security", json::array({{{"basic", json::array()}}})},
       {"tags", tag_list},
       {"paths", paths},
-      {"definitions", json::parse(kDefinitions)}};
+      {"definitions", all_definitions}};
   return doc.dump();
+}
+
+Result<std::string> MergeDefinitions(const std::string& definitions, const std::string& extra) {
+  json merged = definitions.empty() ? json::object() : json::parse(definitions);
+  json add = json::parse(extra, nullptr, false);
+  if (add.is_discarded() || !add.is_object()) {
+    return InvalidArgument("schema definitions must be a JSON object");
+  }
+  for (auto& [name, schema] : add.items()) {
+    if (!schema.is_object()) return InvalidArgument("schema " + name + " is not a JSON object");
+    if (ApiDefinitions().contains(name) || merged.contains(name)) {
+      return InvalidArgument("schema " + name + " is already defined");
+    }
+    merged[name] = schema;
+  }
+  std::string dangling;
+  std::function<void(const json&)> check = [&](const json& j) {
+    if (j.is_array()) {
+      for (const auto& v : j) check(v);
+      return;
+    }
+    if (!j.is_object()) return;
+    for (auto& [key, v] : j.items()) {
+      if (key != "$ref") {
+        check(v);
+        continue;
+      }
+      std::string ref = v.is_string() ? v.get<std::string>() : "";
+      std::string target = ref.rfind("#/definitions/", 0) == 0 ? ref.substr(14) : "";
+      if (target.empty() || (!ApiDefinitions().contains(target) && !merged.contains(target))) {
+        dangling = ref.empty() ? v.dump() : ref;
+      }
+    }
+  };
+  check(add);
+  if (!dangling.empty()) return InvalidArgument("schema reference " + dangling + " is undefined");
+  return merged.dump();
+}
+
+bool IsDefined(const std::string& definitions, std::string_view name) {
+  while (name.substr(0, 2) == "[]") name.remove_prefix(2);
+  std::string key(name);
+  if (ApiDefinitions().contains(key)) return true;
+  return !definitions.empty() && json::parse(definitions).contains(key);
 }
 
 }  // namespace dtr::api

@@ -2,8 +2,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "api/route_table.h"
+#include "core/status.h"
 
 namespace dtr::api {
 
@@ -15,7 +18,19 @@ void AddAccessRoutes(RouteTable& t);      // access.cc: team access, effective a
 void AddMetaRoutes(RouteTable& t);        // meta.cc: settings, features, events
 void AddTokenRoutes(RouteTable& t);       // tokens.cc: API tokens
 
-// The OpenAPI 2.0 document describing every route of `t`, serialized.
-std::string OpenApiDocument(const RouteTable& t, const std::string& version);
+// The OpenAPI 2.0 document describing every route of `t` and the documentation-only routes
+// `described` (served outside the table), serialized. `definitions` (a JSON object of
+// schemas, serialized, from MergeDefinitions; empty for none) joins the API's own.
+std::string OpenApiDocument(const RouteTable& t, const std::vector<Route>& described,
+                            const std::string& definitions, const std::string& version);
+
+// `definitions` (as above) with the schemas of the JSON object `extra` added, serialized.
+// InvalidArgument when `extra` is not a JSON object of schema objects or names a schema the
+// API or `definitions` already defines.
+Result<std::string> MergeDefinitions(const std::string& definitions, const std::string& extra);
+
+// Whether `name` ("responses.X", or "[]responses.X" for an array) names a schema of the API
+// or of `definitions` (as above).
+bool IsDefined(const std::string& definitions, std::string_view name);
 
 }  // namespace dtr::api

@@ -12,6 +12,7 @@
 #include "config/etcd_config_store.h"
 #include "config/sqlite_config_store.h"
 #include "core/names.h"
+#include "jobs/api_docs.h"
 #include "jobs/gc.h"
 #include "storage/factory.h"
 #include "storage/filesystem_driver.h"
@@ -209,6 +210,10 @@ Result<std::unique_ptr<App>> App::Open(const Settings& settings) {
   }
   if (Status s = app->OpenTrust(); !s.ok()) return s;
   app->OpenApi();
+  // The jobs module answers its /api/v0 endpoints before dtr_api_ (Handle); documented there.
+  if (Status s = app->dtr_api_->Describe(jobs::ApiRoutes(), jobs::ApiDefinitions()); !s.ok()) {
+    return s;
+  }
   return app;
 }
 
