@@ -156,7 +156,7 @@ void AddJobRoutes(std::vector<Route>& t) {
               {"worker", "string", "only jobs claimed by this worker (default any)"},
               {"running", "string", "true: running or asked to stop; false: the others; any"},
               {"start", "integer", "jobs to skip (default 0)"},
-              {"limit", "integer", "at most this many, up to 1000 (default 10; 0: all)"}})
+              {"limit", "integer", "at most this many, 1 to 1000 (default 10)"}})
       .Returns(200, "responses.Jobs")
       .Errors({"INVALID_PARAMETERS"});
   Add(t, "POST", "/api/v0/jobs", Caller::kAdmin)

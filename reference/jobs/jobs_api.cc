@@ -163,9 +163,9 @@ void JobsApi::Jobs(http::Request& req, http::Response& res, const std::vector<st
       f.running = std::string(req.Query("running").value_or("any"));
       auto start = ParseUint(req.Query("start").value_or("0"));
       auto limit = ParseUint(req.Query("limit").value_or("10"));
-      if (!start || !limit || *limit > 1000) {
+      if (!start || !limit || *limit < 1 || *limit > 1000) {
         return Error(res, 400, "INVALID_PARAMETERS",
-                     "start and limit must be integers (limit <= 1000)");
+                     "start must be an integer and limit one from 1 to 1000");
       }
       f.start = *start;
       f.limit = *limit;
@@ -209,7 +209,8 @@ void JobsApi::Jobs(http::Request& req, http::Response& res, const std::vector<st
       if (auto r = store->RequestCancel(id); !r.ok()) {
         return Error(res, 500, "INTERNAL_ERROR", r.status().message());
       }
-      if ((*job)->status != status::kRunning) {
+      // cancel_request: still running on its worker until it notices.
+      if ((*job)->status != status::kRunning && (*job)->status != status::kCancelRequest) {
         if (Status s = store->Delete(id); !s.ok()) {
           return Error(res, 500, "INTERNAL_ERROR", s.message());
         }

@@ -262,6 +262,9 @@ TEST(JobsApiTest, SubmitWatchCancelAndCrons) {
   EXPECT_EQ(reg.Do("POST", "/api/v0/jobs", R"({"action":"nope"})").status, 400);
   EXPECT_EQ(reg.Do("POST", "/api/v0/jobs", "{broken").status, 400);
   EXPECT_EQ(reg.Do("GET", "/api/v0/jobs/nope").status, 404);
+  EXPECT_EQ(reg.Do("GET", "/api/v0/jobs?limit=0").status, 400);  // not "no limit"
+  EXPECT_EQ(reg.Do("GET", "/api/v0/jobs?limit=1001").status, 400);
+  EXPECT_EQ(json::parse(reg.Do("GET", "/api/v0/jobs?limit=1").body)["jobs"].size(), 1u);
   auto cron = reg.Do(
       "POST", "/api/v0/crons",
       R"({"action":"onlinegc","schedule":"0 0 1 * * 0","retries":0,"deadline":"","stopTimeout":"30s"})");
