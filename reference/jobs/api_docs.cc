@@ -311,14 +311,14 @@ void AddWebhookRoutes(std::vector<Route>& t) {
       .Permission("repository admins, system admins")
       .Query(kType)
       .Returns(200, "[]responses.Webhook")
-      .Errors({"NO_SUCH_REPOSITORY", "NOT_AUTHORIZED"});
+      .Errors({"INVALID_PARAMETERS", "NO_SUCH_REPOSITORY", "NOT_AUTHORIZED"});
   Add(t, "GET", "/api/v0/accounts/{namespace}/webhooks", Caller::kUser)
       .Tag("webhooks")
       .Summary("List the webhook subscriptions of a namespace")
       .Permission("namespace admins, system admins")
       .Query(kType)
       .Returns(200, "[]responses.Webhook")
-      .Errors({"NO_SUCH_ACCOUNT", "NOT_AUTHORIZED"});
+      .Errors({"INVALID_PARAMETERS", "NO_SUCH_ACCOUNT", "NOT_AUTHORIZED"});
 }
 
 void AddPruningRoutes(std::vector<Route>& t) {

@@ -130,13 +130,12 @@ bool JobsApi::Handle(http::Request& req, http::Response& res, const access::Prin
     if (req.method != "GET") return MethodNotAllowed(res, "GET");
     json health = json::object(), readonly = json::object(), stamp = json::object();
     auto workers = runner_->store()->ListWorkers();
-    if (workers.ok()) {
-      for (const auto& w : *workers) {
-        bool alive = w.status == "running" && w.heartbeat_expiration > NowMs();
-        health[w.id] = alive ? "OK" : "Replica reported health too long ago";
-        readonly[w.id] = false;
-        stamp[w.id] = Rfc3339(w.heartbeat_expiration);
-      }
+    if (!workers.ok()) return Error(res, 500, "INTERNAL_ERROR", workers.status().message()), true;
+    for (const auto& w : *workers) {
+      bool alive = w.status == "running" && w.heartbeat_expiration > NowMs();
+      health[w.id] = alive ? "OK" : "Replica reported health too long ago";
+      readonly[w.id] = false;
+      stamp[w.id] = Rfc3339(w.heartbeat_expiration);
     }
     Json(res, 200,
          json{{"replica_health", health},
@@ -323,6 +322,12 @@ void JobsApi::Workers(http::Request& req, http::Response& res,
     if (!reply::ReadObject(req, res, &b)) return;
     if (!b.contains("capacityMap") || !b["capacityMap"].is_object()) {
       return Error(res, 400, "INVALID_PARAMETERS", "capacityMap must be an object");
+    }
+    for (const auto& [action, slots] : b["capacityMap"].items()) {
+      if (!slots.is_number_integer() || slots.get<int64_t>() < 0) {
+        return Error(res, 400, "INVALID_PARAMETERS",
+                     "capacityMap." + action + " must be a whole number of slots (0 or more)");
+      }
     }
     Status s = store->SetCapacity(parts[3], b["capacityMap"].dump());
     if (s.is(Code::kNotFound)) return Error(res, 404, "NO_SUCH_WORKER", s.message());

@@ -221,6 +221,9 @@ void WebhooksApi::ByKey(http::Request& req, http::Response& res, const access::P
   if (!RequireKeyAdmin(res, who, key)) return;
   WebhookFilter f;
   f.type = std::string(req.Query("webhookType").value_or("any"));
+  if (f.type != "any" && !f.type.empty() && !WebhookTypeScope(f.type)) {
+    return Invalid(res, "webhookType must be any or one of: " + TypeList());
+  }
   f.key = key;
   auto hooks = dispatcher_->store().List(f);
   if (!hooks.ok()) return Error(res, 500, "INTERNAL_ERROR", hooks.status().message());

@@ -280,6 +280,16 @@ TEST(JobsApiTest, SubmitWatchCancelAndCrons) {
       [&] { return !json::parse(reg.Do("GET", "/api/v0/workers").body)["workers"].empty(); }));
   auto status = json::parse(reg.Do("GET", "/api/v0/meta/cluster_status").body);
   EXPECT_TRUE(status.contains("gc_lock_holder"));
+  // Capacity is whole slots per action.
+  std::string worker = json::parse(reg.Do("GET", "/api/v0/workers").body)["workers"][0]["id"];
+  for (const char* bad : {R"({"capacityMap":{"sleep":"2"}})", R"({"capacityMap":{"sleep":-1}})",
+                          R"({"capacityMap":{"sleep":1.5}})"}) {
+    EXPECT_EQ(reg.Do("POST", "/api/v0/workers/" + worker + "/capacity", bad).status, 400) << bad;
+  }
+  EXPECT_EQ(reg.Do("POST", "/api/v0/workers/" + worker + "/capacity",
+                   R"({"capacityMap":{"sleep":3,"onlinegc":0}})")
+                .status,
+            202);
   EXPECT_EQ(
       reg.Do("POST", "/api/v0/action_configs", R"({"action":"sleep","parameters":{"seconds":1}})")
           .status,

@@ -247,6 +247,9 @@ TEST_F(WebhooksTest, SubscriptionsAndWhoMayManageThem) {
   EXPECT_EQ(Ids(Call("alice", "GET", "/api/v0/repositories/alice/app/webhooks")),
             std::vector<std::string>{app_hook});
   EXPECT_EQ(Call("bob", "GET", "/api/v0/repositories/alice/app/webhooks").status, 404);
+  EXPECT_EQ(Call("alice", "GET", "/api/v0/repositories/alice/app/webhooks?webhookType=PUSH").status,
+            400);
+  EXPECT_EQ(Call("alice", "GET", "/api/v0/accounts/alice/webhooks?webhookType=PUSH").status, 400);
   EXPECT_EQ(Ids(Call("alice", "GET", "/api/v0/accounts/alice/webhooks")),
             Sorted({ns_hook, repo_event}));
   EXPECT_EQ(Call("bob", "GET", "/api/v0/accounts/alice/webhooks").status, 403);
