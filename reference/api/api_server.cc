@@ -66,6 +66,7 @@ Status ApiServer::Describe(std::vector<Route> routes, const std::string& definit
     operations.insert(r.method + " " + r.pattern);
   };
   for (const Route& r : routes_.routes()) known(r);
+  const std::set<std::string> schemas = SchemaNames(*definitions);
   for (const Route& r : described_) known(r);
   for (Route& r : routes) {
     std::string what = r.method + " " + r.pattern;
@@ -77,9 +78,10 @@ Status ApiServer::Describe(std::vector<Route> routes, const std::string& definit
       return InvalidArgument(what + " matches the same paths as " + shape->second);
     }
     if (operations.count(what) != 0) return InvalidArgument(what + " is already documented");
-    for (const std::string* schema : {&r.body, &r.returns}) {
-      if (!schema->empty() && !IsDefined(*definitions, *schema)) {
-        return InvalidArgument(what + " names the undefined schema " + *schema);
+    for (std::string_view schema : {r.body, r.returns}) {
+      while (schema.substr(0, 2) == "[]") schema.remove_prefix(2);  // an array of it
+      if (!schema.empty() && schemas.count(std::string(schema)) == 0) {
+        return InvalidArgument(what + " names the undefined schema " + std::string(schema));
       }
     }
     known(r);

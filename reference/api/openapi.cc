@@ -374,11 +374,14 @@ Result<std::string> MergeDefinitions(const std::string& definitions, const std::
   return merged.dump();
 }
 
-bool IsDefined(const std::string& definitions, std::string_view name) {
-  while (name.substr(0, 2) == "[]") name.remove_prefix(2);
-  std::string key(name);
-  if (ApiDefinitions().contains(key)) return true;
-  return !definitions.empty() && json::parse(definitions).contains(key);
+std::set<std::string> SchemaNames(const std::string& definitions) {
+  std::set<std::string> names;
+  for (auto it = ApiDefinitions().begin(); it != ApiDefinitions().end(); ++it)
+    names.insert(it.key());
+  if (definitions.empty()) return names;
+  const json extra = json::parse(definitions);
+  for (auto it = extra.begin(); it != extra.end(); ++it) names.insert(it.key());
+  return names;
 }
 
 }  // namespace dtr::api

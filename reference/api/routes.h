@@ -1,8 +1,8 @@
 // The route groups ApiServer assembles, one file each. Internal to reference/api.
 #pragma once
 
+#include <set>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "api/route_table.h"
@@ -29,8 +29,7 @@ std::string OpenApiDocument(const RouteTable& t, const std::vector<Route>& descr
 // API or `definitions` already defines.
 Result<std::string> MergeDefinitions(const std::string& definitions, const std::string& extra);
 
-// Whether `name` ("responses.X", or "[]responses.X" for an array) names a schema of the API
-// or of `definitions` (as above).
-bool IsDefined(const std::string& definitions, std::string_view name);
+// The names of the API's schemas and those of `definitions` (as above).
+std::set<std::string> SchemaNames(const std::string& definitions);
 
 }  // namespace dtr::api

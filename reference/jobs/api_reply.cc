@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "jobs/json_fields.h"
+
 namespace dtr::jobs::reply {
 
 using nlohmann::json;
@@ -59,49 +61,29 @@ bool ReadObject(http::Request& req, http::Response& res, json* out) {
 
 namespace {
 
-// The field `name` of `b` when it is there and not null.
-const json* Present(const json& b, const char* name) {
-  auto it = b.find(name);
-  return it == b.end() || it->is_null() ? nullptr : &*it;
-}
-
-bool WrongType(http::Response& res, const char* name, const char* what) {
-  Error(res, 400, "INVALID_PARAMETERS", std::string(name) + " must be " + what);
+// A body field's type error as a 400 naming it; true when there was none.
+bool Answered(http::Response& res, const Status& s) {
+  if (s.ok()) return true;
+  Error(res, 400, "INVALID_PARAMETERS", s.message());
   return false;
 }
 
 }  // namespace
 
 bool OptString(const json& b, const char* name, std::string* out, http::Response& res) {
-  const json* v = Present(b, name);
-  if (!v) return true;
-  if (!v->is_string()) return WrongType(res, name, "a string");
-  *out = v->get<std::string>();
-  return true;
+  return Answered(res, ReadOptional(b, name, out));
 }
 
 bool OptBool(const json& b, const char* name, bool* out, http::Response& res) {
-  const json* v = Present(b, name);
-  if (!v) return true;
-  if (!v->is_boolean()) return WrongType(res, name, "true or false");
-  *out = v->get<bool>();
-  return true;
+  return Answered(res, ReadOptional(b, name, out));
 }
 
 bool OptInteger(const json& b, const char* name, int64_t* out, http::Response& res) {
-  const json* v = Present(b, name);
-  if (!v) return true;
-  if (!v->is_number_integer()) return WrongType(res, name, "an integer");
-  *out = v->get<int64_t>();
-  return true;
+  return Answered(res, ReadOptional(b, name, out));
 }
 
 bool OptObject(const json& b, const char* name, std::string* out, http::Response& res) {
-  const json* v = Present(b, name);
-  if (!v) return true;
-  if (!v->is_object()) return WrongType(res, name, "an object");
-  *out = v->dump();
-  return true;
+  return Answered(res, ReadOptionalObject(b, name, out));
 }
 
 std::vector<std::string> SplitPath(const std::string& path) {

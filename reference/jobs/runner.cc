@@ -4,6 +4,7 @@
 
 #include "app/log.h"
 #include "jobs/cron.h"
+#include "jobs/json_fields.h"
 
 namespace dtr::jobs {
 
@@ -51,36 +52,27 @@ void JobContext::Log(const std::string& line) { store_->AppendLog(job_.id, line)
 
 namespace {
 
-const nlohmann::json* Param(const nlohmann::json& params, const char* name) {
-  auto it = params.find(name);
-  return it == params.end() || it->is_null() ? nullptr : &*it;
-}
-
-Status WrongParam(const char* name, const char* what) {
-  return InvalidArgument(std::string("parameter ") + name + " must be " + what);
+// A parameter's value, or its type error as the job's failure.
+template <class T>
+Result<T> Param(const nlohmann::json& params, const char* name, T value) {
+  if (Status s = ReadOptional(params, name, &value); !s.ok()) {
+    return InvalidArgument("parameter " + s.message());
+  }
+  return value;
 }
 
 }  // namespace
 
 Result<bool> JobContext::BoolParam(const char* name, bool def) const {
-  const nlohmann::json* v = Param(params_, name);
-  if (!v) return def;
-  if (!v->is_boolean()) return WrongParam(name, "true or false");
-  return v->get<bool>();
+  return Param(params_, name, def);
 }
 
 Result<int64_t> JobContext::IntParam(const char* name, int64_t def) const {
-  const nlohmann::json* v = Param(params_, name);
-  if (!v) return def;
-  if (!v->is_number_integer()) return WrongParam(name, "an integer");
-  return v->get<int64_t>();
+  return Param(params_, name, def);
 }
 
 Result<std::string> JobContext::StringParam(const char* name, std::string def) const {
-  const nlohmann::json* v = Param(params_, name);
-  if (!v) return def;
-  if (!v->is_string()) return WrongParam(name, "a string");
-  return v->get<std::string>();
+  return Param(params_, name, std::move(def));
 }
 
 Runner::Runner(JobStore* store, RunnerOptions options) : store_(store), options_(options) {}

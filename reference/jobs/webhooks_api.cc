@@ -45,6 +45,17 @@ void Invalid(http::Response& res, const std::string& message) {
 using reply::OptBool;
 using reply::OptString;
 
+// The webhookType query parameter of the listings into `f`; false (after answering 400)
+// when it names no type.
+bool ReadTypeFilter(http::Request& req, http::Response& res, WebhookFilter* f) {
+  f->type = std::string(req.Query("webhookType").value_or("any"));
+  if (f->type != "any" && !f->type.empty() && !WebhookTypeScope(f->type)) {
+    Invalid(res, "webhookType must be any or one of: " + TypeList());
+    return false;
+  }
+  return true;
+}
+
 // Endpoint and TLS fields shared by subscribe and test.
 bool ReadTarget(const json& b, DeliveryTarget* t, http::Response& res) {
   if (!OptString(b, "endpoint", &t->endpoint, res) || !OptString(b, "tlsCert", &t->tls_cert, res) ||
@@ -203,10 +214,7 @@ void WebhooksApi::Create(http::Request& req, http::Response& res, const access::
 
 void WebhooksApi::List(http::Request& req, http::Response& res, const access::Principal& who) {
   WebhookFilter f;
-  f.type = std::string(req.Query("webhookType").value_or("any"));
-  if (f.type != "any" && !f.type.empty() && !WebhookTypeScope(f.type)) {
-    return Invalid(res, "webhookType must be any or one of: " + TypeList());
-  }
+  if (!ReadTypeFilter(req, res, &f)) return;
   if (!who.is_admin()) {
     if (!who.account || who.account->id.empty()) return Json(res, 200, json::array());
     f.author_id = who.account->id;
@@ -220,10 +228,7 @@ void WebhooksApi::ByKey(http::Request& req, http::Response& res, const access::P
                         const std::string& key) {
   if (!RequireKeyAdmin(res, who, key)) return;
   WebhookFilter f;
-  f.type = std::string(req.Query("webhookType").value_or("any"));
-  if (f.type != "any" && !f.type.empty() && !WebhookTypeScope(f.type)) {
-    return Invalid(res, "webhookType must be any or one of: " + TypeList());
-  }
+  if (!ReadTypeFilter(req, res, &f)) return;
   f.key = key;
   auto hooks = dispatcher_->store().List(f);
   if (!hooks.ok()) return Error(res, 500, "INTERNAL_ERROR", hooks.status().message());
